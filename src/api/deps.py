@@ -1,0 +1,94 @@
+"""Typed dependencies: the unit of work, the signed-in principal, role gates."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.database import TenantContext, enter_tenant, get_database
+from src.core.errors import Forbidden, Unauthorized
+from src.core.security import decode_access_token
+from src.models.municipality import Municipality
+from src.models.user import User, UserRole
+from src.services.principal import Principal
+
+SESSION_COOKIE = "khanyisa_session"
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def get_db() -> AsyncIterator[AsyncSession]:
+    """One unit of work per request: commit when the endpoint returns, roll back when it raises.
+
+    Used with scope="function" so the commit happens before the response is sent: a client
+    that sees 201 can rely on the row being there.
+    """
+    async with get_database().sessionmaker() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
+
+
+def bearer_token(request: Request, header_token: str | None) -> str | None:
+    return header_token or request.cookies.get(SESSION_COOKIE)
+
+
+async def load_principal(session: AsyncSession, token: str | None) -> Principal:
+    """Validate the token fully, pin the tenant for this transaction, then re-load the user."""
+    claims = decode_access_token(token) if token else None
+    if claims is None:
+        raise Unauthorized("Missing or invalid access token.", "invalid_token")
+    await enter_tenant(session, TenantContext(claims.municipality_id, claims.role, claims.user_id))
+    row = (
+        await session.execute(
+            select(User, Municipality)
+            .join(Municipality, Municipality.id == User.municipality_id)
+            .where(User.id == claims.user_id, User.municipality_id == claims.municipality_id)
+        )
+    ).first()
+    if row is None or not row.User.is_active or not row.Municipality.is_active:
+        raise Unauthorized("This account is not active.", "invalid_token")
+    user, mun = row.User, row.Municipality
+    principal = Principal(
+        id=user.id,
+        municipality_id=user.municipality_id,
+        municipality_code=mun.code,
+        timezone=mun.timezone,
+        role=UserRole(user.role),
+        email=user.email,
+        full_name=user.full_name,
+        ward_id=user.ward_id,
+        team_id=user.team_id,
+    )
+    if principal.role.value != claims.role:
+        await enter_tenant(session, principal.tenant)  # the role changed since sign-in: the record wins
+    return principal
+
+
+async def get_current_user(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal:
+    return await load_principal(session, bearer_token(request, token))
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user, scope="function")]
+
+
+def require_role(*roles: UserRole) -> Callable[..., object]:
+    async def dependency(user: CurrentUser) -> Principal:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+
+    return dependency
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,9 @@
+from fastapi import APIRouter
+
+from src.api.v1 import admin, auth, dashboard, tickets
+
+router = APIRouter()
+router.include_router(auth.router)
+router.include_router(admin.router)
+router.include_router(tickets.router)
+router.include_router(dashboard.router)

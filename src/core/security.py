@@ -1,0 +1,74 @@
+"""Passwords (Argon2id) and access tokens (HS256 JWT)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from src.core.config import get_settings
+
+_hasher = PasswordHash((Argon2Hasher(),))
+# A real hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+ALGORITHM = "HS256"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    if not password_hash:
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    try:
+        return _hasher.verify(password, password_hash)
+    except Exception:  # a malformed stored hash is a failed login, never a 500
+        return False
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    municipality_id: uuid.UUID
+    role: str
+
+
+def secret_key() -> str:
+    key = get_settings().secret_key
+    if not key or len(key.encode()) < 32:
+        raise RuntimeError("SECRET_KEY must be set to at least 32 bytes")
+    return key
+
+
+def create_access_token(user_id: uuid.UUID, municipality_id: uuid.UUID, role: str) -> tuple[str, int]:
+    minutes = get_settings().access_token_minutes
+    now = datetime.now(UTC)
+    payload = {
+        "sub": str(user_id),
+        "mun": str(municipality_id),
+        "role": role,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "typ": "access",
+    }
+    return jwt.encode(payload, secret_key(), algorithm=ALGORITHM), minutes * 60
+
+
+def decode_access_token(token: str) -> TokenClaims | None:
+    """Validate signature, algorithm, expiry and every claim's shape; None when anything is off."""
+    try:
+        payload = jwt.decode(
+            token,
+            secret_key(),
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "mun", "role", "exp"]},
+        )
+        if payload.get("typ") != "access" or not isinstance(payload["role"], str):
+            return None
+        return TokenClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["mun"]), payload["role"])
+    except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
+        return None

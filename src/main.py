@@ -1,0 +1,28 @@
+"""The application: middleware, error handlers, routers."""
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from src.api.v1 import router as api_router
+from src.core.database import get_database
+from src.core.handlers import install_error_handlers
+from src.core.lifespan import lifespan
+from src.web import install_web
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Khanyisa", version="1.0.0", lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        async with get_database().engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    app.include_router(api_router, prefix="/api/v1")
+    install_web(app)
+    return app
+
+
+app = create_app()

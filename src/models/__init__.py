@@ -1,0 +1,21 @@
+from src.models.base import Base
+from src.models.municipality import Municipality
+from src.models.sla_policy import SlaPolicy
+from src.models.team import Team, TeamWard
+from src.models.ticket import Ticket, TicketEvent
+from src.models.user import Consent, User, UserRole
+from src.models.ward import Ward
+
+__all__ = [
+    "Base",
+    "Consent",
+    "Municipality",
+    "SlaPolicy",
+    "Team",
+    "TeamWard",
+    "Ticket",
+    "TicketEvent",
+    "User",
+    "UserRole",
+    "Ward",
+]

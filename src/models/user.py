@@ -1,0 +1,54 @@
+import uuid
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from src.models.base import Base, created_at_column, municipality_fk, uuid_pk
+
+
+class UserRole(str, Enum):
+    CITIZEN = "citizen"
+    FIELD_WORKER = "field_worker"
+    MANAGER = "manager"
+    WARD_COUNCILLOR = "ward_councillor"
+    ADMIN = "admin"
+    SAPS_LIAISON = "saps_liaison"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STAFF_ROLES = frozenset(r for r in UserRole if r is not UserRole.CITIZEN)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    municipality_id: Mapped[uuid.UUID] = municipality_fk()
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))
+    ward_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    team_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Consent(Base):
+    """A POPIA consent: who agreed, when, and to what purpose."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    municipality_id: Mapped[uuid.UUID] = municipality_fk()
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    purpose: Mapped[str] = mapped_column(String(200))
+    policy_version: Mapped[str] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,47 @@
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from src.models.enums import Language
+from src.schemas.common import ORM, Name, Strict
+
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class TokenResponse(ORM):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class MeResponse(ORM):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    role: str
+    municipality_id: uuid.UUID
+    municipality_code: str
+    ward_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+
+
+class RegisterRequest(Strict):
+    municipality_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=10)]
+    email: EmailStr = Field(max_length=254)
+    password: Password
+    full_name: Name
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
+    preferred_language: Language = Language.EN
+    consent: bool
+
+
+class RegisteredUser(ORM):
+    id: uuid.UUID
+    email: str
+    full_name: str
+    phone: str | None
+    role: str
+    municipality_id: uuid.UUID
+    preferred_language: str
+    is_active: bool

@@ -1,0 +1,129 @@
+"""The access policy: every decision about who may see or change what is made here.
+
+Every query that reads tickets starts from `visible_tickets` (or `ticket_conditions`), and
+row-level security in PostgreSQL backs the same rules. Invisible or foreign records are 404s.
+"""
+
+import uuid
+from enum import Enum
+
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+
+from src.core.errors import Conflict, Forbidden, NotFound
+from src.models.enums import TicketStatus
+from src.models.ticket import Ticket
+from src.models.user import UserRole
+from src.services.principal import Principal
+
+ADMIN = UserRole.ADMIN
+MANAGER = UserRole.MANAGER
+COUNCILLOR = UserRole.WARD_COUNCILLOR
+SAPS = UserRole.SAPS_LIAISON
+FIELD = UserRole.FIELD_WORKER
+CITIZEN = UserRole.CITIZEN
+
+ADMINISTRATORS = (ADMIN,)
+ADMIN_READERS = (ADMIN, MANAGER)
+DASHBOARD_ROLES = (MANAGER, ADMIN, COUNCILLOR)
+REPORTER_ROLES = (CITIZEN, FIELD, MANAGER, ADMIN, SAPS)
+STATUS_CHANGERS = (FIELD, MANAGER, ADMIN, SAPS)
+ASSIGNERS = (MANAGER, ADMIN, SAPS)
+FIELD_WORKER_TARGETS = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED})
+
+
+class Purpose(Enum):
+    """LIST covers every collection, figure and export; DETAIL a single ticket and its history."""
+
+    LIST = "list"
+    DETAIL = "detail"
+
+
+def ticket_conditions(p: Principal, purpose: Purpose = Purpose.LIST) -> list[ColumnElement[bool]]:
+    """The filter that makes a ticket visible to `p`; the one place this rule is written.
+
+    Lists show each role its scope; a single ticket is also open to whoever reported it
+    (staff record phoned-in reports, GBV ones included, and may follow them up).
+    """
+    role_conds = _role_conditions(p, purpose)
+    if purpose is Purpose.DETAIL and p.role is not CITIZEN:
+        return [Ticket.municipality_id == p.municipality_id, or_(and_(true(), *role_conds), Ticket.reporter_id == p.id)]
+    return [Ticket.municipality_id == p.municipality_id, *role_conds]
+
+
+def _role_conditions(p: Principal, purpose: Purpose) -> list[ColumnElement[bool]]:
+    t = Ticket
+    conds: list[ColumnElement[bool]] = []
+    match p.role:
+        case UserRole.CITIZEN:
+            conds.append(t.reporter_id == p.id)
+        case UserRole.FIELD_WORKER:
+            mine = t.assigned_to == p.id
+            conds.append(or_(mine, t.assigned_team_id == p.team_id) if p.team_id else mine)
+            conds.append(t.is_sensitive.is_(False))
+        case UserRole.MANAGER:
+            conds.append(t.is_sensitive.is_(False))
+        case UserRole.WARD_COUNCILLOR:
+            conds.append(t.is_sensitive.is_(False))
+            conds.append(t.ward_id == p.ward_id if p.ward_id else false())
+        case UserRole.ADMIN:
+            if purpose is Purpose.LIST:
+                conds.append(t.is_sensitive.is_(False))
+        case UserRole.SAPS_LIAISON:
+            conds.append(t.is_sensitive.is_(True))
+        case _:
+            conds.append(false())
+    return conds
+
+
+def visible_tickets(p: Principal, purpose: Purpose = Purpose.LIST) -> Select[tuple[Ticket]]:
+    return select(Ticket).where(and_(*ticket_conditions(p, purpose)))
+
+
+def aggregate_conditions(p: Principal, ward_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    """Dashboards and public figures: never sensitive tickets, whoever asks; scoped to the ward."""
+    conds = [Ticket.municipality_id == p.municipality_id, Ticket.is_sensitive.is_(False)]
+    ward = effective_ward(p, ward_id)
+    if ward is not None:
+        conds.append(Ticket.ward_id == ward)
+    return conds
+
+
+def effective_ward(p: Principal, ward_id: uuid.UUID | None) -> uuid.UUID | None:
+    """A councillor's ward comes from their record; any other ward is refused."""
+    if p.role is not COUNCILLOR:
+        return ward_id
+    if p.ward_id is None:
+        raise Forbidden("Your account has no ward assigned.", "no_ward")
+    if ward_id is not None and ward_id != p.ward_id:
+        raise Forbidden("Ward councillors may only see their own ward.", "ward_forbidden")
+    return p.ward_id
+
+
+def require_role(p: Principal, roles: tuple[UserRole, ...]) -> None:
+    if p.role not in roles:
+        raise Forbidden()
+
+
+def ensure_can_change_status(p: Principal, ticket: Ticket, target: TicketStatus) -> None:
+    require_role(p, STATUS_CHANGERS)
+    if p.role is FIELD and target not in FIELD_WORKER_TARGETS:
+        raise Forbidden("Field workers may only set a ticket in progress or resolved.", "status_forbidden")
+
+
+def ensure_can_assign(p: Principal, ticket: Ticket) -> None:
+    require_role(p, ASSIGNERS)
+
+
+def ensure_team_fits_ticket(ticket: Ticket, team_is_saps: bool) -> None:
+    """GBV tickets go only to SAPS teams and SAPS teams take only GBV tickets."""
+    if ticket.is_sensitive != team_is_saps:
+        raise Conflict("GBV reports go only to SAPS teams, and SAPS teams take only GBV reports.", "saps_only")
+
+
+def logs_sensitive_read(p: Principal, ticket: Ticket) -> bool:
+    """Every staff read of a sensitive ticket's detail or history is written to its trail."""
+    return ticket.is_sensitive and p.role is not CITIZEN
+
+
+def not_found(kind: str = "Ticket") -> NotFound:
+    return NotFound(f"{kind} not found.")

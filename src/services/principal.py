@@ -1,0 +1,24 @@
+"""The signed-in user as every service sees them."""
+
+import uuid
+from dataclasses import dataclass
+
+from src.core.database import TenantContext
+from src.models.user import UserRole
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: uuid.UUID
+    municipality_id: uuid.UUID
+    municipality_code: str
+    timezone: str
+    role: UserRole
+    email: str
+    full_name: str
+    ward_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+
+    @property
+    def tenant(self) -> TenantContext:
+        return TenantContext(self.municipality_id, self.role.value, self.id)
