@@ -158,6 +158,9 @@ CREATE TABLE tickets (
   escalation_reason text,
   sla_response_deadline timestamptz,
   sla_resolution_deadline timestamptz,
+  -- When the sweep logged each deadline's sla_breached event: each is written exactly once.
+  response_breach_logged_at timestamptz,
+  resolution_breach_logged_at timestamptz,
   UNIQUE (municipality_id, id),
   CONSTRAINT sensitive_is_gbv CHECK (is_sensitive = (category = 'gbv')),
   CONSTRAINT resolved_has_time CHECK (status NOT IN ('resolved','closed') OR resolved_at IS NOT NULL),
@@ -167,6 +170,11 @@ CREATE TABLE tickets (
   FOREIGN KEY (municipality_id, assigned_team_id) REFERENCES teams(municipality_id, id),
   FOREIGN KEY (municipality_id, assigned_to) REFERENCES users(municipality_id, id)
 );
+-- The escalation sweep looks across tenants, at the open backlog only.
+CREATE INDEX ix_tickets_sweep_resolution ON tickets (sla_resolution_deadline)
+  WHERE status IN ('open','in_progress','escalated');
+CREATE INDEX ix_tickets_sweep_response ON tickets (sla_response_deadline)
+  WHERE status IN ('open','in_progress','escalated') AND response_breach_logged_at IS NULL;
 CREATE INDEX ix_tickets_reporter ON tickets (municipality_id, reporter_id, created_at DESC, id DESC);
 
 CREATE TABLE ticket_events (

@@ -45,6 +45,8 @@ class Ticket(Base):
     escalation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     sla_response_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sla_resolution_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    response_breach_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolution_breach_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class TicketEvent(Base):
