@@ -32,10 +32,12 @@ FIELD_WORKER_TARGETS = frozenset({TicketStatus.IN_PROGRESS, TicketStatus.RESOLVE
 
 
 class Purpose(Enum):
-    """LIST covers every collection, figure and export; DETAIL a single ticket and its history."""
+    """LIST: every collection, figure and export. DETAIL: reading one ticket and its history.
+    CHANGE: changing one ticket (its reporter reading it gives no right to change it)."""
 
     LIST = "list"
     DETAIL = "detail"
+    CHANGE = "change"
 
 
 def ticket_conditions(p: Principal, purpose: Purpose = Purpose.LIST) -> list[ColumnElement[bool]]:

@@ -1,11 +1,105 @@
-from dataclasses import dataclass
+"""The SLA sweep (SPEC §2.1 Escalation): run every minute by each service process and by the CLI.
+
+Several processes may sweep at the same moment. Each takes the rows it works on with
+`FOR UPDATE SKIP LOCKED`, and a ticket remembers when each breach was logged, so every
+`escalated` and `sla_breached` event is written exactly once.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.database import Database
+from src.models.enums import OPEN_SET, EventKind, TicketStatus
+from src.models.team import Team
+from src.models.ticket import Ticket
+from src.services.live_publish import TICKET_ESCALATED, publish_ticket_event
+from src.services.ticket_events import record_event
+
+BATCH = 500
+OPEN_VALUES = [s.value for s in OPEN_SET]
 
 
 @dataclass
 class SweepResult:
     escalated: int = 0
     breaches: int = 0
+    tickets: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"escalated {self.escalated} ticket(s), logged {self.breaches} SLA breach(es)"
 
 
-async def run_sweep(db: object) -> SweepResult:
-    return SweepResult()
+def _candidates(now: datetime):
+    t = Ticket
+    resolution_due = t.sla_resolution_deadline < now
+    response_due = t.sla_response_deadline < now
+    return (
+        select(t)
+        .where(
+            t.status.in_(OPEN_VALUES),
+            or_(
+                and_(t.status != TicketStatus.ESCALATED.value, or_(resolution_due, and_(t.status == "open", response_due))),
+                and_(resolution_due, t.resolution_breach_logged_at.is_(None)),
+                and_(response_due, t.first_responded_at.is_(None), t.response_breach_logged_at.is_(None)),
+            ),
+        )
+        .order_by(t.sla_resolution_deadline)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+
+
+async def _sweep_ticket(session: AsyncSession, ticket: Ticket, now: datetime, result: SweepResult) -> None:
+    response_late = (
+        ticket.sla_response_deadline is not None
+        and ticket.sla_response_deadline < now
+        and (ticket.first_responded_at is None or ticket.first_responded_at > ticket.sla_response_deadline)
+    )
+    resolution_late = ticket.sla_resolution_deadline is not None and ticket.sla_resolution_deadline < now
+    must_escalate = ticket.status != TicketStatus.ESCALATED.value and (
+        resolution_late
+        or (ticket.status == TicketStatus.OPEN.value and ticket.sla_response_deadline is not None and ticket.sla_response_deadline < now)
+    )
+    if must_escalate:
+        previous = ticket.status
+        reason = "Resolution deadline passed" if resolution_late else "No response before the response deadline"
+        ticket.status = TicketStatus.ESCALATED.value
+        ticket.escalated_at = now
+        ticket.escalation_reason = reason
+        ticket.updated_at = now
+        if ticket.assigned_team_id is not None:
+            manager = await session.scalar(
+                select(Team.manager_id).where(Team.municipality_id == ticket.municipality_id, Team.id == ticket.assigned_team_id)
+            )
+            if manager is not None:
+                ticket.assigned_to = manager
+        await record_event(session, ticket, EventKind.ESCALATED, None, **{"from": previous, "reason": reason, "assigned_to": ticket.assigned_to})
+        result.escalated += 1
+        result.tickets.append(ticket.tracking_number)
+    if response_late and ticket.response_breach_logged_at is None:
+        ticket.response_breach_logged_at = now
+        await record_event(session, ticket, EventKind.SLA_BREACHED, None, deadline="response", due=ticket.sla_response_deadline)
+        result.breaches += 1
+    if resolution_late and ticket.resolution_breach_logged_at is None:
+        ticket.resolution_breach_logged_at = now
+        await record_event(session, ticket, EventKind.SLA_BREACHED, None, deadline="resolution", due=ticket.sla_resolution_deadline)
+        result.breaches += 1
+    if must_escalate:
+        await publish_ticket_event(session, TICKET_ESCALATED, ticket)
+
+
+async def run_sweep(db: Database, now: datetime | None = None) -> SweepResult:
+    """One pass over the overdue open backlog, in batches, each batch its own transaction."""
+    result = SweepResult()
+    while True:
+        moment = now or datetime.now(UTC)
+        async with db.system_session() as session:
+            tickets = (await session.scalars(_candidates(moment))).all()
+            for ticket in tickets:
+                await _sweep_ticket(session, ticket, moment, result)
+            await session.flush()
+        if len(tickets) < BATCH:
+            return result

@@ -1,0 +1,57 @@
+"""The audit trail: one append-only event per change, written in the change's transaction."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.models.enums import EventKind
+from src.models.ticket import Ticket, TicketEvent
+from src.models.user import User
+from src.schemas.ticket import TicketEventResponse
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+async def record_event(
+    session: AsyncSession, ticket: Ticket, kind: EventKind, actor_id: uuid.UUID | None, **data: Any
+) -> None:
+    session.add(
+        TicketEvent(
+            municipality_id=ticket.municipality_id,
+            ticket_id=ticket.id,
+            actor_id=actor_id,
+            kind=kind.value,
+            data={k: jsonable(v) for k, v in data.items()},
+        )
+    )
+    await session.flush()
+
+
+async def history(session: AsyncSession, ticket: Ticket) -> list[TicketEventResponse]:
+    """Newest first; the identity column orders events written in one transaction."""
+    rows = await session.execute(
+        select(TicketEvent, User.full_name)
+        .outerjoin(User, (User.id == TicketEvent.actor_id) & (User.municipality_id == TicketEvent.municipality_id))
+        .where(TicketEvent.municipality_id == ticket.municipality_id, TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.id.desc())
+    )
+    return [
+        TicketEventResponse(
+            id=e.id,
+            ticket_id=e.ticket_id,
+            actor_id=e.actor_id,
+            actor_name=name,
+            kind=EventKind(e.kind),
+            data=e.data,
+            created_at=e.created_at,
+        )
+        for e, name in rows
+    ]
