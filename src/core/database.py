@@ -67,15 +67,18 @@ class Database:
 
 
 async def enter_tenant(session: AsyncSession, ctx: TenantContext) -> None:
-    """Drop to the non-owner role and pin the tenant for the rest of this transaction."""
+    """Pin the tenant and drop to the non-owner role for the rest of this transaction.
+
+    One round trip: `set_config('role', ..., true)` is `SET LOCAL ROLE`, so row-level security
+    applies even when the connection's own user is a superuser or owns the tables.
+    """
     await session.execute(
         text(
             "SELECT set_config('app.municipality_id', :m, true), set_config('app.role', :r, true), "
-            "set_config('app.user_id', :u, true)"
+            "set_config('app.user_id', :u, true), set_config('role', :app_role, true)"
         ),
-        {"m": str(ctx.municipality_id), "r": ctx.role, "u": str(ctx.user_id) if ctx.user_id else ""},
+        {"m": str(ctx.municipality_id), "r": ctx.role, "u": str(ctx.user_id) if ctx.user_id else "", "app_role": APP_ROLE},
     )
-    await session.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
 
 
 _db: Database | None = None
