@@ -1,0 +1,65 @@
+"""Structural rules from CONVENTIONS that a reviewer would otherwise have to re-check by hand."""
+
+import ast
+import pathlib
+
+SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
+
+# Modules that may read tickets without a principal: the access policy itself (the one door) and
+# the system jobs that work across tenants by design (the SLA sweep, demo seeding).
+SYSTEM_MODULES = {"services/access.py", "services/escalation_service.py", "services/seed_service.py"}
+VISIBILITY_COLUMNS = {"is_sensitive", "reporter_id"}
+
+
+def _modules():
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        if rel.startswith("models/"):
+            continue
+        yield rel, ast.parse(path.read_text(), filename=str(path))
+
+
+def test_only_the_access_policy_builds_ticket_visibility_filters():
+    """Comparisons on Ticket.is_sensitive / Ticket.reporter_id decide visibility; they live in access.py."""
+    offenders = []
+    for rel, tree in _modules():
+        if rel in SYSTEM_MODULES:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in VISIBILITY_COLUMNS
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "Ticket"
+            ):
+                offenders.append(f"{rel}:{node.lineno} Ticket.{node.attr}")
+    assert offenders == []
+
+
+def test_ticket_selects_start_from_the_access_policy():
+    """`select(Ticket)` outside the access policy and system jobs would bypass the one door."""
+    offenders = []
+    for rel, tree in _modules():
+        if rel in SYSTEM_MODULES:
+            continue
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "select"
+                and any(isinstance(a, ast.Name) and a.id == "Ticket" for a in node.args)
+            ):
+                offenders.append(f"{rel}:{node.lineno}")
+    assert offenders == []
+
+
+def test_no_naive_datetimes():
+    offenders = []
+    for rel, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr in {"utcnow", "today"} and isinstance(node.func.value, ast.Name) and node.func.value.id == "datetime":
+                    offenders.append(f"{rel}:{node.lineno} datetime.{node.func.attr}()")
+                if node.func.attr == "now" and not node.args and not node.keywords:
+                    offenders.append(f"{rel}:{node.lineno} now() without a timezone")
+    assert offenders == []
