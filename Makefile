@@ -1,0 +1,39 @@
+# Operator entry points (README.md). Everything runs from the repository root in .venv.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Hash of what decides the installed set: installing again only when one of these changed.
+STAMP := $(VENV)/.khanyisa-installed
+LOCK_INPUTS := requirements.txt requirements-dev.txt pyproject.toml
+
+.PHONY: install run test bench lock migrate
+
+install:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@want="$$(cat $(LOCK_INPUTS) | sha256sum | cut -d' ' -f1)"; \
+	if [ "$$(cat $(STAMP) 2>/dev/null)" = "$$want" ]; then \
+		echo "dependencies are up to date"; \
+	else \
+		$(BIN)/python -m pip install -q -r requirements.txt -r requirements-dev.txt && \
+		{ out="$$($(BIN)/python -m pip install -q --no-deps -e . 2>&1)" || { echo "$$out"; exit 1; }; } && \
+		rm -rf khanyisa.egg-info && \
+		echo "$$want" > $(STAMP) && echo "dependencies installed"; \
+	fi
+
+run: install
+	$(BIN)/python -m src.cli run
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/run.py
+
+migrate: install
+	$(BIN)/python -m src.cli migrate
+
+lock: install
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile -q requirements.in -o requirements.txt --python-version 3.11
+	$(BIN)/uv pip compile -q requirements-dev.in -o requirements-dev.txt --python-version 3.11
