@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import inspect
 import re
+import signal
 import sys
 import zoneinfo
 from typing import Annotated
@@ -176,10 +177,26 @@ async def _sweep(url: str) -> object:
         await db.dispose()
 
 
+def _exit_normally_on(*signals: signal.Signals) -> None:
+    """Turn these signals into SystemExit so exit hooks run (they stop the embedded PostgreSQL).
+
+    uvicorn shuts down gracefully on SIGTERM and then re-raises it; with the default handler the
+    process would die at once and leave the embedded server running.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in signals:
+        signal.signal(sig, handler)
+
+
 def _serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from src.core.config import get_settings
+
+    _exit_normally_on(signal.SIGTERM, signal.SIGHUP)
 
     level = get_settings().log_level.lower()
     uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level, proxy_headers=True)
