@@ -25,7 +25,7 @@ run: install
 	$(BIN)/python -m src.cli run
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

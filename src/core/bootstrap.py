@@ -88,7 +88,8 @@ def embedded_database_url(data: Path) -> str:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
             except psycopg.errors.DuplicateDatabase:  # another command created it a moment ago
                 pass
-    return make_url(server).set(database=EMBEDDED_DATABASE).render_as_string(hide_password=False)
+    # Not through make_url: it would percent-encode the socket path, valid but unreadable when printed.
+    return server.replace("/postgres?", f"/{EMBEDDED_DATABASE}?", 1)
 
 
 def stored_secret_key(data: Path) -> str:
