@@ -1,0 +1,161 @@
+"""What every page shares: templates, the signed-in principal, friendly errors, security headers.
+
+Pages read the principal exactly as the API does (`deps.load_principal`, from the session
+cookie) inside the same one-transaction-per-request session, and every access decision is
+made by `src.services.access` through the same services the API calls.
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Form, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from src.api.deps import SESSION_COOKIE, SessionDep, load_principal
+from src.core.errors import AppError, Forbidden, Unauthorized
+from src.models.user import UserRole
+from src.services import access
+from src.services.principal import Principal
+from src.web import csrf, formatting
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+ERROR_TITLES = {
+    401: "Please sign in",
+    403: "Not available to your role",
+    404: "Not found",
+    409: "That change is not possible",
+    422: "Please check what you entered",
+}
+
+
+def _static_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.glob("*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+env = templates.env
+env.globals.update(
+    static_version=_static_version(),
+    CATEGORY_LABELS=formatting.CATEGORY_LABELS,
+    STATUS_LABELS=formatting.STATUS_LABELS,
+    SEVERITY_LABELS=formatting.SEVERITY_LABELS,
+    ROLE_LABELS=formatting.ROLE_LABELS,
+    DASHBOARD_ROLES=access.DASHBOARD_ROLES,
+)
+env.filters.update(
+    sa_int=formatting.sa_int,
+    sa_decimal=formatting.sa_decimal,
+    sa_date=formatting.sa_date,
+    digits=formatting.grouped_digits,
+    band=formatting.percent_band,
+    category_label=lambda v: formatting.label(formatting.CATEGORY_LABELS, v),
+    status_label=lambda v: formatting.label(formatting.STATUS_LABELS, v),
+    severity_label=lambda v: formatting.label(formatting.SEVERITY_LABELS, v),
+    sla_label=lambda v: formatting.label(formatting.SLA_LABELS, v),
+    role_label=lambda v: formatting.label(formatting.ROLE_LABELS, v),
+)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+    principal: Principal | None = None,
+) -> HTMLResponse:
+    ctx = {"me": principal, "csrf_token": csrf.token_for(request), **(context or {})}
+    tz = principal.timezone if principal else "Africa/Johannesburg"
+    ctx.setdefault("when", lambda value: formatting.time_tag(value, tz))
+    ctx.setdefault("when_text", lambda value: formatting.sa_datetime(value, tz))
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    return finish(request, response)
+
+
+def finish(request: Request, response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    csrf.set_cookie(request, response)
+    return response
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    if request.cookies.get(SESSION_COOKIE):
+        response.delete_cookie(SESSION_COOKIE, path="/")  # expired or no longer valid
+    return response
+
+
+def error_page(request: Request, status: int, detail: str, code: str = "") -> HTMLResponse:
+    title = ERROR_TITLES.get(status, "Something went wrong")
+    context = {"title": title, "detail": detail, "status": status, "code": code}
+    return render(request, "error.html", context, status_code=status)
+
+
+class PageRoute(APIRoute):
+    """Page routes answer errors as pages: sign-in for 401, a friendly message otherwise."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Unauthorized:
+                return login_redirect(request)
+            except AppError as exc:
+                return error_page(request, int(exc.status), exc.detail, exc.code)
+            except (RequestValidationError, ValidationError):
+                return error_page(request, 422, "Some of the values in the address or form are not valid.", "invalid")
+
+        return page_handler
+
+
+async def page_principal(request: Request, session: SessionDep) -> Principal:
+    return await load_principal(session, request.cookies.get(SESSION_COOKIE))
+
+
+PageUser = Annotated[Principal, Depends(page_principal, scope="function")]
+
+
+async def require_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    if not csrf.is_valid(request, csrf_token):
+        raise Forbidden("This form has expired or did not come from this site. Please go back, reload and try again.", "csrf_failed")
+
+
+def landing_path(role: UserRole | str) -> str:
+    """Where each role starts (SPEC §6)."""
+    role = UserRole(role)
+    if role in access.DASHBOARD_ROLES:
+        return "/dashboard"
+    if role is UserRole.CITIZEN:
+        return "/reports"
+    return "/tickets"
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after sign-in, never another origin."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if target.startswith(("/login", "/logout")):
+        return None
+    return target

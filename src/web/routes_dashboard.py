@@ -1,0 +1,137 @@
+"""The operations dashboard page (SPEC §6) over DashboardService (SPEC §4.4)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.api.deps import SessionDep, parse_uuid
+from src.core.errors import Invalid
+from src.models.enums import SERVICE_CATEGORIES
+from src.models.user import UserRole
+from src.services import access
+from src.services.dashboard_service import DashboardService
+from src.services.principal import Principal
+from src.web import charts, lookups
+from src.web.formatting import CATEGORY_LABELS
+from src.web.pages import PageRoute, PageUser, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TREND_DAYS = 30
+METRICS = (
+    ("total_open", "Open tickets", ""),
+    ("total_resolved", "Resolved tickets", ""),
+    ("sla_compliance_percent", "SLA compliance", "%"),
+    ("avg_response_hours", "Average first response", "hours"),
+    ("sla_breaches", "Overdue now", ""),
+)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="python")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class Figures:
+    metrics: dict[str, Any]
+    volume: list[dict[str, Any]]
+    sla: dict[str, Any]
+    workload: list[dict[str, Any]]
+    trend: list[dict[str, Any]]
+
+    def charts(self) -> dict[str, Any]:
+        vol_labels = [CATEGORY_LABELS[c] for c in SERVICE_CATEGORIES]
+        by_cat = {row["category"]: row for row in self.volume}
+        volume = charts.horizontal_bars(
+            "chart-volume", "Tickets by category", vol_labels,
+            [
+                charts.Series("Open", "s-open", [by_cat.get(c.value, {}).get("open", 0) for c in SERVICE_CATEGORIES]),
+                charts.Series("Resolved", "s-resolved", [by_cat.get(c.value, {}).get("resolved", 0) for c in SERVICE_CATEGORIES]),
+            ],
+        )
+        sla = charts.sla_meters(
+            "chart-sla", "SLA compliance",
+            [("First response", self.sla.get("response_compliance_percent")),
+             ("Resolution", self.sla.get("resolution_compliance_percent"))],
+        )
+        workload = charts.horizontal_bars(
+            "chart-workload", "Team workload", [row["team_name"] for row in self.workload],
+            [
+                charts.Series("Open", "s-open", [row["open_count"] for row in self.workload]),
+                charts.Series("All time", "s-total", [row["total_count"] for row in self.workload]),
+            ],
+        )
+        days = [row["date"] if isinstance(row["date"], date) else date.fromisoformat(str(row["date"])) for row in self.trend]
+        trend = charts.trend_lines(
+            "chart-trend", f"Last {TREND_DAYS} days", days,
+            [
+                charts.Series("Reported", "s-created", [row["created"] for row in self.trend]),
+                charts.Series("Resolved", "s-resolved", [row["resolved"] for row in self.trend]),
+            ],
+        )
+        return {"volume": volume, "sla": sla, "workload": workload, "trend": trend, "days": days}
+
+
+async def load_figures(session: AsyncSession, principal: Principal, ward_id: uuid.UUID | None) -> Figures:
+    """Every figure comes from DashboardService, the same code behind /api/v1/dashboard/*."""
+    service = DashboardService(session, principal)
+    return Figures(
+        metrics=_plain(await service.get_metrics(ward_id=ward_id)),
+        volume=_plain(await service.get_volume_by_category(ward_id=ward_id)),
+        sla=_plain(await service.get_sla_compliance(ward_id=ward_id)),
+        workload=_plain(await service.get_team_workload(ward_id=ward_id)),
+        trend=_plain(await service.get_trends(ward_id=ward_id, days=TREND_DAYS)),
+    )
+
+
+def _ward_param(raw: str | None) -> uuid.UUID | None:
+    if not raw:
+        return None
+    ward_id = parse_uuid(raw)
+    if ward_id is None:
+        raise Invalid("That ward is not valid.", "invalid_ward")
+    return ward_id
+
+
+async def _context(session: AsyncSession, principal: Principal, raw_ward: str | None) -> dict[str, Any]:
+    access.require_role(principal, access.DASHBOARD_ROLES)
+    ward_id = access.effective_ward(principal, _ward_param(raw_ward))
+    wards = await lookups.wards(session, principal)
+    if ward_id is not None and ward_id not in {w.id for w in wards}:
+        raise access.not_found("Ward")
+    figures = await load_figures(session, principal, ward_id)
+    events_url = "/api/v1/dashboard/events" + (f"?ward_id={ward_id}" if ward_id else "")
+    fragment_url = "/fragments/dashboard" + (f"?ward_id={ward_id}" if ward_id else "")
+    return {
+        "figures": figures,
+        "charts": figures.charts(),
+        "metric_cards": METRICS,
+        "wards": wards,
+        "ward_id": ward_id,
+        "ward": next((w for w in wards if w.id == ward_id), None),
+        "ward_fixed": principal.role is UserRole.WARD_COUNCILLOR,
+        "events_url": events_url,
+        "fragment_url": fragment_url,
+    }
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None) -> Response:
+    context = await _context(session, principal, ward_id)
+    return render(request, "dashboard.html", context, principal=principal)
+
+
+@router.get("/fragments/dashboard")
+async def dashboard_figures(request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None) -> Response:
+    """The figures and charts alone: what the page fetches again when a ticket changes."""
+    context = await _context(session, principal, ward_id)
+    return render(request, "_dashboard_figures.html", context, principal=principal)

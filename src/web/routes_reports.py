@@ -1,0 +1,81 @@
+"""Residents: their own reports and the form to report a problem (SPEC §6)."""
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.api.deps import SessionDep
+from src.models.enums import TicketCategory, TicketSeverity
+from src.schemas.ticket import TicketCreate
+from src.schemas.ticket_query import TicketListParams
+from src.services import access, ticket_query, ticket_service
+from src.services.principal import Principal
+from src.web.pages import PageRoute, PageUser, render, require_csrf
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TRACKING = re.compile(r"^TKT-\d{8}-[0-9A-F]{6}$")
+PAGE_SIZE = 50
+FIELD_MESSAGES = {
+    "category": "Choose what the problem is about.",
+    "description": "Describe the problem in 1 to 5 000 characters.",
+    "severity": "Choose how serious it is.",
+    "address": "Keep the address under 500 characters.",
+    "latitude": "The location is not valid.",
+    "longitude": "The location is not valid.",
+}
+
+
+async def _context(session: AsyncSession, principal: Principal, page: int) -> dict[str, Any]:
+    access.require_role(principal, (access.CITIZEN,))
+    result = await ticket_query.list_tickets(session, principal, TicketListParams(page=page, page_size=PAGE_SIZE))
+    return {
+        "result": result,
+        "categories": list(TicketCategory),
+        "severities": list(TicketSeverity),
+        "form": {"category": "", "description": "", "address": "", "severity": TicketSeverity.MEDIUM.value},
+        "errors": {},
+    }
+
+
+@router.get("/reports")
+async def my_reports(
+    request: Request, principal: PageUser, session: SessionDep, page: int = 0, created: str | None = None
+) -> Response:
+    context = await _context(session, principal, max(page, 0))
+    context["created"] = created if created and TRACKING.match(created) else None
+    return render(request, "reports.html", context, principal=principal)
+
+
+@router.post("/reports", dependencies=[Depends(require_csrf)])
+async def report_problem(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    category: Annotated[str, Form()] = "",
+    description: Annotated[str, Form(max_length=6000)] = "",
+    address: Annotated[str, Form(max_length=600)] = "",
+    severity: Annotated[str, Form()] = TicketSeverity.MEDIUM.value,
+    latitude: Annotated[str, Form()] = "",
+    longitude: Annotated[str, Form()] = "",
+) -> Response:
+    access.require_role(principal, (access.CITIZEN,))
+    form = {"category": category, "description": description, "address": address, "severity": severity}
+    data: dict[str, Any] = {"category": category, "description": description, "severity": severity or "medium"}
+    if address.strip():
+        data["address"] = address
+    if latitude.strip() and longitude.strip():
+        data["latitude"], data["longitude"] = latitude, longitude
+    try:
+        body = TicketCreate.model_validate(data)
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]): FIELD_MESSAGES.get(str(e["loc"][0]), "This value is not valid.") for e in exc.errors()}
+        context = await _context(session, principal, 0)
+        context.update(form=form, errors=errors)
+        return render(request, "reports.html", context, status_code=422, principal=principal)
+    ticket = await ticket_service.create_ticket(session, principal, body)
+    return RedirectResponse(f"/reports?created={ticket.tracking_number}", status_code=303)
