@@ -7,7 +7,6 @@ wrong, and 2 for a malformed command line.
 """
 
 import asyncio
-import dataclasses
 import inspect
 import re
 import signal
@@ -157,11 +156,7 @@ def seed_demo(
 def sla_sweep() -> None:
     """Run one escalation pass over the open tickets and print what it did."""
     t = target()
-    result = asyncio.run(_sweep(t.url))
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        typer.echo(" ".join(f"{k}={v}" for k, v in dataclasses.asdict(result).items()))
-    else:
-        typer.echo(str(result))
+    typer.echo(str(asyncio.run(_sweep(t.url))))
 
 
 async def _sweep(url: str) -> object:
@@ -199,7 +194,7 @@ def _serve(host: str, port: int, workers: int) -> None:
     _exit_normally_on(signal.SIGTERM, signal.SIGHUP)
 
     level = get_settings().log_level.lower()
-    uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level, proxy_headers=True)
+    uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level)
 
 
 @app.command()

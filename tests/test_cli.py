@@ -166,3 +166,11 @@ def test_a_short_stored_secret_key_is_refused(tmp_path):
     (tmp_path / "secret_key").write_text("too-short\n")
     with pytest.raises(SetupError, match="at least 32 bytes"):
         bootstrap.stored_secret_key(tmp_path)
+
+
+async def test_sla_sweep_runs_one_pass_and_reports_it(db, database_url):
+    from src.services.escalation_service import SweepResult
+
+    swept = await cli(database_url, "sla-sweep")
+    assert swept.code == 0, swept.err
+    assert swept.out.strip() == str(SweepResult())  # nothing overdue in an empty database
