@@ -120,7 +120,9 @@ def _load_demo(url: str, municipalities: int, tickets: int, seed: int, password:
         if e.name not in ("src.services.seed_service",):
             raise
         raise SetupError("the demo data loader (src/services/seed_service.py) is not available") from None
-    logins = seed_demo(url, municipalities, tickets, seed, password)
+    logins = seed_demo(
+        database_url=url, municipalities=municipalities, tickets=tickets, seed=seed, password=password
+    )
     if inspect.isawaitable(logins):
         logins = asyncio.run(logins)
     return list(logins)
