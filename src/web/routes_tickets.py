@@ -144,7 +144,10 @@ async def _change(
         async with session.begin_nested():
             await change()
     except AppError as exc:
-        context = await _detail_context(session, principal, ticket_id)
+        try:
+            context = await _detail_context(session, principal, ticket_id)
+        except AppError:  # not even readable: the refusal alone
+            raise exc from None
         context["error"] = exc.detail
         return render(request, "ticket_detail.html", context, status_code=int(exc.status), principal=principal)
     return RedirectResponse(f"/tickets/{ticket_id}?done={action}", status_code=303)
