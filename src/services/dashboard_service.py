@@ -96,7 +96,7 @@ class DashboardService:
 
     def _sla_parts(self, src: _Source) -> dict[str, Any]:
         """Scalar SQL expressions for the SLA components (SPEC §4.4 definitions), by source."""
-        now = func.now()
+        now = func.current_timestamp()
         if not src.is_tally:
             both = _both_deadlines()
             c = T.c
@@ -123,7 +123,7 @@ class DashboardService:
     @staticmethod
     def _backlog_ahead(conds: list[ColumnElement[bool]]) -> dict[str, Any]:
         """Waiting tickets whose deadline is still ahead: the open backlog only (partial indexes)."""
-        now = func.now()
+        now = func.current_timestamp()
         c = T.c
 
         def count(*where: ColumnElement[bool]) -> Any:
