@@ -64,14 +64,6 @@ def filename(principal: Principal, extension: str, now: datetime | None = None) 
     return f"tickets-{principal.municipality_code}-{local:%Y%m%d-%H%M}.{extension}"
 
 
-def _matching(principal: Principal, params: TicketListParams) -> Select[tuple[Ticket]]:
-    """The list's query without paging: starts from the access policy, applies filters and sort."""
-    build = getattr(ticket_query, "filtered_tickets", None)
-    if build is not None:
-        return build(principal, params)
-    return access.visible_tickets(principal).order_by(Ticket.created_at.desc(), Ticket.id.desc())
-
-
 def _sla(done_at: Any, deadline: Any) -> Any:
     """met / breached / pending, by the dashboard's definitions (SPEC §4.4); blank without a deadline."""
     return case(
@@ -103,7 +95,7 @@ def export_query(principal: Principal, params: TicketListParams) -> Select[Any]:
         _sla(t.resolved_at, t.sla_resolution_deadline), t.description,
     )
     return (
-        _matching(principal, params)
+        ticket_query.filtered_tickets(principal, params)  # the list's own query: policy, filters, sort
         .with_only_columns(*columns, maintain_column_froms=False)
         .select_from(t)
         .outerjoin(Ward, and_(Ward.municipality_id == t.municipality_id, Ward.id == t.ward_id))

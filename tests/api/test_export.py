@@ -170,3 +170,41 @@ async def test_times_follow_the_municipality_timezone(client, factory):
     await factory.ticket(mun, created_at=created)
     rows = read_csv(await client.get(CSV, headers=manager.headers))
     assert rows[1][10] == "2026-01-15 07:00:00"
+
+
+async def test_exports_follow_the_lists_filters_search_and_sort(client, factory, world):
+    a = await factory.ticket(world.municipality, category="roads", severity="low", description="Pothole 100% deep")
+    b = await factory.ticket(world.municipality, category="roads", severity="critical", status="in_progress")
+    await factory.ticket(world.municipality, category="water", severity="high")
+    h = world.manager.headers
+    for query, expected in (
+        ("category=roads", [a, b]),  # newest first (the factory ages each ticket)
+        ("category=roads&sort_by=severity&sort_order=asc", [a, b]),
+        ("status=in_progress", [b]),
+        ("search=100%25", [a]),
+        ("search=100_", []),
+        ("category=roads&sort_by=severity&sort_order=desc&page=5&page_size=1", [b, a]),  # paging is ignored
+    ):
+        listed = (await client.get(f"/api/v1/tickets?{query}", headers=h)).json()
+        rows = read_csv(await client.get(f"{CSV}?{query}", headers=h))
+        assert [row[0] for row in rows[1:]] == [t.tracking_number for t in expected], query
+        if "page=" not in query:
+            assert [t["tracking_number"] for t in listed["tickets"]] == [row[0] for row in rows[1:]]
+        xrows = read_xlsx(await client.get(f"{XLSX}?{query}", headers=h))
+        assert [row[0] for row in xrows[1:]] == [t.tracking_number for t in expected], query
+
+
+async def test_a_councillor_naming_another_ward_is_403(client, world):
+    for url in (CSV, XLSX):
+        r = await client.get(f"{url}?ward_id={world.wards[1].id}", headers=world.ward_councillor.headers)
+        assert r.status_code == 403
+        assert r.json()["code"] == "ward_forbidden"
+    r = await client.get(f"{CSV}?ward_id={world.ward.id}", headers=world.ward_councillor.headers)
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["status=lost", "ward_id=nope", "created_from=yesterday", "page_size=0", "search=" + "x" * 201])
+async def test_bad_filters_are_422(client, world, query):
+    for url in (CSV, XLSX):
+        r = await client.get(f"{url}?{query}", headers=world.manager.headers)
+        assert r.status_code == 422, (url, query)

@@ -134,6 +134,13 @@
   });
   window.addEventListener("popstate", function () { window.location.reload(); });
 
+  /* The skip link moves keyboard focus, not just the scroll position. */
+  var skip = document.querySelector(".skip-link");
+  var main = document.getElementById("main");
+  if (skip && main) {
+    skip.addEventListener("click", function () { main.focus(); });
+  }
+
   /* The report form may add the resident's location, only when they ask for it. */
   var locate = document.querySelector("[data-locate]");
   if (locate && navigator.geolocation) {
