@@ -20,7 +20,6 @@ EVENT_KINDS = "('created','status_changed','assigned','escalated','sla_breached'
 TENANT_TABLES = ("wards", "teams", "team_wards", "users", "consents", "sla_policies", "tickets", "ticket_events")
 
 UPGRADE = f"""
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
 DO $$ BEGIN
   CREATE ROLE {APP_ROLE} NOLOGIN;
