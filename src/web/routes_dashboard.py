@@ -85,11 +85,11 @@ async def load_figures(session: AsyncSession, principal: Principal, ward_id: uui
     """Every figure comes from DashboardService, the same code behind /api/v1/dashboard/*."""
     service = DashboardService(session, principal)
     return Figures(
-        metrics=_plain(await service.get_metrics(ward_id=ward_id)),
-        volume=_plain(await service.get_volume_by_category(ward_id=ward_id)),
-        sla=_plain(await service.get_sla_compliance(ward_id=ward_id)),
-        workload=_plain(await service.get_team_workload(ward_id=ward_id)),
-        trend=_plain(await service.get_trends(ward_id=ward_id, days=TREND_DAYS)),
+        metrics=_plain(await service.get_metrics(ward_id, None, None)),
+        volume=_plain(await service.get_volume_by_category(ward_id, None, None)),
+        sla=_plain(await service.get_sla_compliance(ward_id, None, None)),
+        workload=_plain(await service.get_team_workload(ward_id, None, None)),
+        trend=_plain(await service.get_trends(TREND_DAYS, ward_id)),
     )
 
 

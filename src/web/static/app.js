@@ -138,7 +138,11 @@
   var skip = document.querySelector(".skip-link");
   var main = document.getElementById("main");
   if (skip && main) {
-    skip.addEventListener("click", function () { main.focus(); });
+    skip.addEventListener("click", function (event) {
+      event.preventDefault();
+      main.focus();
+      main.scrollIntoView();
+    });
   }
 
   /* The report form may add the resident's location, only when they ask for it. */
