@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StrictBool, StringConstraints
 
 from src.models.enums import Language
 from src.schemas.common import ORM, Name, Strict
@@ -33,7 +33,8 @@ class RegisterRequest(Strict):
     full_name: Name
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")] | None = None
     preferred_language: Language = Language.EN
-    consent: bool
+    # Consent is an explicit JSON `true`; "yes", 1 or "on" are not coerced into agreement (POPIA).
+    consent: StrictBool
 
 
 class RegisteredUser(ORM):

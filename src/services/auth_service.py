@@ -8,6 +8,7 @@ from src.core.security import create_access_token, hash_password, verify_passwor
 from src.models.municipality import Municipality
 from src.models.user import Consent, User, UserRole
 from src.schemas.auth import RegisterRequest
+from src.services.admin_support import flush_or_conflict
 
 CONSENT_PURPOSE = "Processing of personal information to handle service reports (POPIA s11)"
 CONSENT_VERSION = "2026-01"
@@ -57,7 +58,8 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User
         password_hash=hash_password(body.password),
     )
     session.add(user)
-    await session.flush()
+    # Two registrations racing past email_taken meet the unique index: the loser gets the same 409.
+    await flush_or_conflict(session, {"uq_users_email": Conflict("An account with this email already exists.", "email_taken")})
     session.add(Consent(municipality_id=mun.id, user_id=user.id, purpose=CONSENT_PURPOSE, policy_version=CONSENT_VERSION))
     await session.flush()
     return user
