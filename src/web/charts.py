@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from src.web.formatting import percent_band, sa_date, sa_decimal, sa_int
 
@@ -124,7 +124,8 @@ def trend_lines(chart_id: str, title: str, days: Sequence[date], series: Sequenc
         body += _text(left - 6, y(value) + 4, sa_int(round(value)), "tick", "end")
     for i, day in enumerate(days):
         if (len(days) - 1 - i) % 7 == 0:
-            body += _text(x(i), height - 10, f"{day.day} {sa_date(day).split()[1]}", "tick", "middle")
+            anchor = "end" if i == len(days) - 1 else ("start" if i == 0 else "middle")
+            body += _text(x(i), height - 10, f"{day.day} {sa_date(day).split()[1]}", "tick", anchor)
     for s in series:
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
         body += Markup('<polyline points="{}" class="line {}" fill="none"/>').format(points, s.css)
@@ -134,6 +135,3 @@ def trend_lines(chart_id: str, title: str, days: Sequence[date], series: Sequenc
     span = f"{sa_date(days[0])} to {sa_date(days[-1])}" if days else "no days"
     return _svg(chart_id, title, f"{span}: {totals}.", height, body)
 
-
-def escape_text(value: str) -> Markup:
-    return escape(value)
