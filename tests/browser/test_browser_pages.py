@@ -218,3 +218,28 @@ async def test_pages_fit_a_phone_screen(browser, live_server, factory, world):
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
     finally:
         await ctx.close()
+
+
+async def test_a_manager_switches_the_dashboard_to_one_ward(page, api, factory, world):
+    await some_tickets(factory, world)
+    await sign_in(page, world.manager, PASSWORD)
+    ward = world.wards[1]
+    await page.get_by_label("Ward").select_option(str(ward.id))
+    await expect(page).to_have_url(re.compile(rf"ward_id={ward.id}"))
+    figures = (await api.get("/dashboard/metrics", params={"ward_id": str(ward.id)}, headers=world.manager.headers)).json()
+    for field in METRICS:
+        value = figures[field]
+        await expect(page.get_by_test_id(f"metric-{field}")).to_have_text("–" if value is None else str(value))
+    await expect(page.get_by_test_id("dashboard-scope")).to_contain_text(ward.code)
+
+
+async def test_the_ticket_list_refreshes_itself_when_a_ticket_is_created_elsewhere(page, api, factory, world):
+    tickets = await some_tickets(factory, world)
+    await sign_in(page, world.manager, PASSWORD)
+    await page.goto("/tickets")
+    await expect(page.locator("tbody tr")).to_have_count(len(tickets))
+    await expect(page.locator("body")).to_have_attribute("data-live", "ready")
+    r = await api.post("/tickets", json={"category": "waste", "description": "Reported at the counter"},
+                       headers=world.citizen.headers)
+    await expect(page.locator("tbody tr")).to_have_count(len(tickets) + 1)
+    await expect(page.get_by_role("link", name=r.json()["tracking_number"])).to_be_visible()

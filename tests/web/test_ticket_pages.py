@@ -109,7 +109,7 @@ async def test_the_detail_page_shows_every_field_sla_and_history(client, factory
                  world.teams["water"].name, world.field_worker.user.full_name, "High", "-25.95000, 28.05000",
                  "SLA: Response overdue", "Response deadline", "Resolution deadline"):
         assert text in html, text
-    assert options_of(html, "new-status") == ["in_progress", "escalated", "resolved", "closed"]
+    assert options_of(html, "new-status") == ["", "in_progress", "escalated", "resolved", "closed"]
     assert ">Update status</button>" in html and '<label for="new-status">Status</label>' in html
     assert 'id="assign-team"' in html
 
@@ -117,9 +117,9 @@ async def test_the_detail_page_shows_every_field_sla_and_history(client, factory
 async def test_status_options_follow_the_role(client, factory, world):
     t = await factory.ticket(world.municipality, status="in_progress", assigned_team_id=world.teams["water"].id)
     sign_in(client, world.field_worker)
-    assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == ["resolved"]
+    assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == ["", "resolved"]
     sign_in(client, world.manager)
-    assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == ["open", "escalated", "resolved"]
+    assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == ["", "open", "escalated", "resolved"]
     sign_in(client, world.ward_councillor)
     closed = await factory.ticket(world.municipality, ward_id=world.ward.id, status="closed",
                                   resolved_at=datetime.now(UTC), closed_at=datetime.now(UTC))
@@ -167,6 +167,14 @@ async def test_a_field_worker_may_not_close_and_a_councillor_may_not_change(clie
     assert r.status_code == 403
     api = await client.get(f"/api/v1/tickets/{t['id']}", headers=world.manager.headers)
     assert api.json()["status"] == "open"
+
+
+async def test_a_status_change_without_a_choice_is_a_422_page(client, world):
+    t = await report(client, world.citizen)
+    sign_in(client, world.manager)
+    token = await form_token(client, f"/tickets/{t['id']}")
+    r = await client.post(f"/tickets/{t['id']}/status", data={"status": "", "csrf_token": token})
+    assert r.status_code == 422
 
 
 async def test_a_status_change_needs_the_csrf_token(client, world):
