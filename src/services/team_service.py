@@ -91,7 +91,7 @@ async def create_team(session: AsyncSession, p: Principal, body: TeamCreate) -> 
     session.add(team)
     await flush_or_conflict(session, _conflicts())
     await _set_wards(session, p, team.id, body.ward_ids)
-    return _view(team, body.ward_ids)
+    return await _load_view(session, team)
 
 
 async def update_team(session: AsyncSession, p: Principal, team_id: uuid.UUID, body: TeamUpdate) -> TeamView:
