@@ -61,24 +61,49 @@ def _legend(series: Sequence[Series], y: float) -> Markup:
     return out
 
 
-def horizontal_bars(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series]) -> Markup:
-    """One row per label with a bar per series (volume by category, team workload)."""
-    label_w, row_h, bar_h, top = 170, 14 * len(series) + 14, 12, 28
-    plot_w = WIDTH - label_w - 60
-    height = top + row_h * max(len(labels), 1) + 8
-    peak = _nice_max(max((v for s in series for v in s.values), default=0))
-    body = _legend(series, 14)
+def paired_bars(chart_id: str, title: str, labels: Sequence[str], left: Series, right: Series) -> Markup:
+    """Two bar columns side by side, each on its own scale (open next to resolved).
+
+    A shared scale would shrink today's backlog to slivers beside a year of resolved tickets;
+    each column is read on its own, and the numbers are printed on the bars.
+    """
+    label_w, row_h, bar_h, top, gap = 110, 26, 16, 30, 24
+    col_w = (WIDTH - label_w - gap - 8) / 2
+    value_w = 48
+    height = top + row_h * max(len(labels), 1) + 4
+    body = Markup("")
+    for c, s in enumerate((left, right)):
+        x0 = label_w + c * (col_w + gap)
+        peak = _nice_max(max(s.values, default=0))
+        body += _rect(x0, 8, 12, 12, s.css) + _text(x0 + 18, 18, s.name, "legend")
+        for i, value in enumerate(s.values):
+            y = top + i * row_h
+            w = (col_w - value_w) * value / peak
+            body += _rect(x0, y, w, bar_h, s.css)
+            body += _text(x0 + w + 6, y + bar_h - 3, sa_int(int(value)), "value")
+    for i, name in enumerate(labels):
+        body += _text(label_w - 8, top + i * row_h + bar_h - 3, name, "axis", "end")
+    parts = [f"{name}: {left.name.lower()} {sa_int(int(left.values[i]))}, {right.name.lower()} {sa_int(int(right.values[i]))}"
+             for i, name in enumerate(labels)]
+    return _svg(chart_id, title, "; ".join(parts) or "No data.", height, body)
+
+
+def load_bars(chart_id: str, title: str, labels: Sequence[str], current: Series, totals: Sequence[int]) -> Markup:
+    """Open work per team as bars, with the team's all-time count written beside it."""
+    label_w, row_h, bar_h, top = 170, 26, 16, 30
+    plot_w = WIDTH - label_w - 150
+    height = top + row_h * max(len(labels), 1) + 4
+    peak = _nice_max(max(current.values, default=0))
+    body = _rect(0, 8, 12, 12, current.css) + _text(18, 18, current.name, "legend")
     for i, name in enumerate(labels):
         y = top + i * row_h
-        body += _text(label_w - 8, y + row_h / 2 + 4, name[:24] + ("…" if len(name) > 24 else ""), "axis", "end")
-        for j, s in enumerate(series):
-            value = s.values[i]
-            by = y + 6 + j * (bar_h + 2)
-            w = plot_w * value / peak
-            body += _rect(label_w, by, w, bar_h, s.css)
-            body += _text(label_w + w + 6, by + bar_h - 2, sa_int(int(value)), "value")
-    parts = [f"{name}: " + ", ".join(f"{s.name.lower()} {sa_int(int(s.values[i]))}" for s in series) for i, name in enumerate(labels)]
-    return _svg(chart_id, title, "; ".join(parts) or "No data.", height, body)
+        w = plot_w * current.values[i] / peak
+        body += _text(label_w - 8, y + bar_h - 3, name[:24] + ("…" if len(name) > 24 else ""), "axis", "end")
+        body += _rect(label_w, y, w, bar_h, current.css)
+        body += _text(label_w + w + 6, y + bar_h - 3, sa_int(int(current.values[i])), "value")
+        body += _text(WIDTH - 4, y + bar_h - 3, f"{sa_int(totals[i])} in all", "tick", "end")
+    parts = [f"{name}: {sa_int(int(current.values[i]))} open of {sa_int(totals[i])}" for i, name in enumerate(labels)]
+    return _svg(chart_id, title, "; ".join(parts) or "No active teams.", height, body)
 
 
 def sla_meters(chart_id: str, title: str, rows: Sequence[tuple[str, float | None]]) -> Markup:

@@ -51,24 +51,20 @@ class Figures:
     def charts(self) -> dict[str, Any]:
         vol_labels = [CATEGORY_LABELS[c] for c in SERVICE_CATEGORIES]
         by_cat = {row["category"]: row for row in self.volume}
-        volume = charts.horizontal_bars(
+        volume = charts.paired_bars(
             "chart-volume", "Tickets by category", vol_labels,
-            [
-                charts.Series("Open", "s-open", [by_cat.get(c.value, {}).get("open", 0) for c in SERVICE_CATEGORIES]),
-                charts.Series("Resolved", "s-resolved", [by_cat.get(c.value, {}).get("resolved", 0) for c in SERVICE_CATEGORIES]),
-            ],
+            charts.Series("Open", "s-open", [by_cat.get(c.value, {}).get("open", 0) for c in SERVICE_CATEGORIES]),
+            charts.Series("Resolved", "s-resolved", [by_cat.get(c.value, {}).get("resolved", 0) for c in SERVICE_CATEGORIES]),
         )
         sla = charts.sla_meters(
             "chart-sla", "SLA compliance",
             [("First response", self.sla.get("response_compliance_percent")),
              ("Resolution", self.sla.get("resolution_compliance_percent"))],
         )
-        workload = charts.horizontal_bars(
+        workload = charts.load_bars(
             "chart-workload", "Team workload", [row["team_name"] for row in self.workload],
-            [
-                charts.Series("Open", "s-open", [row["open_count"] for row in self.workload]),
-                charts.Series("All time", "s-total", [row["total_count"] for row in self.workload]),
-            ],
+            charts.Series("Open tickets", "s-open", [row["open_count"] for row in self.workload]),
+            [row["total_count"] for row in self.workload],
         )
         days = [row["date"] if isinstance(row["date"], date) else date.fromisoformat(str(row["date"])) for row in self.trend]
         trend = charts.trend_lines(
