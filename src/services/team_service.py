@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import ScalarSelect, delete, exists, func, insert, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,7 @@ def _conflicts() -> dict[str, Conflict]:
     return {"teams_municipality_id_name_key": Conflict("A team with this name already exists.", "team_name_taken")}
 
 
-def _ward_ids_of_team():
+def _ward_ids_of_team() -> ScalarSelect[list[uuid.UUID] | None]:
     return (
         select(func.array_agg(aggregate_order_by(TeamWard.ward_id, TeamWard.ward_id)))
         .where(TeamWard.municipality_id == Team.municipality_id, TeamWard.team_id == Team.id)
