@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import asyncpg
 from sqlalchemy.engine import make_url
 
@@ -188,25 +189,43 @@ def sse_message(item: dict[str, Any]) -> dict[str, Any]:
     return {"event": name, "data": "{}"}
 
 
-def event_stream(principal: Principal, ward_id: uuid.UUID | None) -> AsyncIterator[dict[str, Any]]:
+def event_stream(
+    principal: Principal, ward_id: uuid.UUID | None, stop: anyio.Event | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """The stream for one dashboard: the role and ward are checked now, before any byte is sent.
 
     Raises Forbidden for roles without a dashboard and for a councillor asking for another
     ward. The stream itself holds no database session: only the shared listening connection.
+    It ends cleanly when `stop` is set (the server is shutting down; browsers reconnect).
     """
     access.require_role(principal, access.DASHBOARD_ROLES)
     ward = access.effective_ward(principal, ward_id)
-    return _stream(principal.municipality_id, ward)
+    return _stream(principal.municipality_id, ward, stop or anyio.Event())
 
 
-async def _stream(municipality_id: uuid.UUID, ward_id: uuid.UUID | None) -> AsyncIterator[dict[str, Any]]:
+async def _stream(municipality_id: uuid.UUID, ward_id: uuid.UUID | None, stop: anyio.Event) -> AsyncIterator[dict[str, Any]]:
     sub = hub.subscribe(municipality_id, ward_id)
     try:
         # `ready` tells the page that nothing committed from now on will be missed; when the
         # database is unreachable it is skipped and a `resync` follows once listening resumes.
         if await hub.wait_ready(READY_TIMEOUT_SECONDS):
             yield {"event": READY, "data": "{}", "retry": RETRY_MILLISECONDS}
-        while True:
-            yield sse_message(await sub.queue.get())
+        while not stop.is_set():
+            item = await _next_or_stop(sub.queue, stop)
+            if item is not None:
+                yield sse_message(item)
     finally:
         hub.unsubscribe(sub)
+
+
+async def _next_or_stop(queue: asyncio.Queue[dict[str, Any]], stop: anyio.Event) -> dict[str, Any] | None:
+    if not queue.empty():
+        return queue.get_nowait()
+    getter = asyncio.ensure_future(queue.get())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (getter, stopper):
+            task.cancel()
+    return getter.result() if getter in done and not getter.cancelled() else None

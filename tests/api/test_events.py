@@ -190,3 +190,26 @@ def test_a_slow_stream_loses_its_backlog_for_a_resync():
         return [sub.queue.get_nowait() for _ in range(sub.queue.qsize())]
 
     assert asyncio.run(run()) == [{"event": "resync"}]
+
+
+async def test_a_stream_ends_cleanly_when_the_server_shuts_down(world):
+    import anyio
+
+    me = await _principal(world.manager)
+    stop = anyio.Event()
+    stream = live_events.event_stream(me, None, stop)
+    assert (await anext(stream))["event"] == "ready"
+    stop.set()
+    with pytest.raises(StopAsyncIteration):
+        while True:
+            event = await anext(stream)
+            assert event["event"] == "resync"  # only a queued resync may still come out
+    assert live_events.hub.subscriber_count == 0
+
+
+async def _principal(actor):
+    from src.api.deps import load_principal
+    from src.core.database import get_database
+
+    async with get_database().sessionmaker() as session, session.begin():
+        return await load_principal(session, actor.token)

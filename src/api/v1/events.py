@@ -3,6 +3,7 @@
 import uuid
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends
 from sse_starlette import EventSourceResponse
 
@@ -17,9 +18,14 @@ router = APIRouter(prefix="/dashboard", tags=["live events"])
 DashboardUser = Annotated[Principal, Depends(require_role(*access.DASHBOARD_ROLES), scope="function")]
 
 KEEPALIVE_SECONDS = 15
+SHUTDOWN_GRACE_SECONDS = 1.0
 
 
 @router.get("/events")
 async def events(principal: DashboardUser, ward_id: uuid.UUID | None = None) -> EventSourceResponse:
-    stream = live_events.event_stream(principal, ward_id)
-    return EventSourceResponse(stream, ping=KEEPALIVE_SECONDS, headers={"Cache-Control": "no-store"})
+    stop = anyio.Event()  # set by sse-starlette when the server shuts down: the stream then ends cleanly
+    stream = live_events.event_stream(principal, ward_id, stop)
+    return EventSourceResponse(
+        stream, ping=KEEPALIVE_SECONDS, headers={"Cache-Control": "no-store"},
+        shutdown_event=stop, shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+    )

@@ -56,9 +56,20 @@
       });
   }
 
+  /* Changes often come in bursts (a sweep escalates many tickets at once): refresh shortly
+   * after the first, then at most every few seconds while they keep coming, and always once
+   * more after the last, so the page ends on the latest figures without hammering the server. */
+  var QUIET_MS = 300;
+  var MIN_INTERVAL_MS = 2000;
+  var lastRefresh = 0;
   function scheduleRefresh() {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(function () { refresh(); }, 300);
+    if (refreshTimer) return;
+    var wait = Math.max(QUIET_MS, lastRefresh + MIN_INTERVAL_MS - Date.now());
+    refreshTimer = setTimeout(function () {
+      refreshTimer = null;
+      lastRefresh = Date.now();
+      refresh();
+    }, wait);
   }
 
   /* Live events: the browser reconnects by itself after a network drop or a server restart;
