@@ -30,10 +30,13 @@ async def wards(session: AsyncSession, p: Principal) -> list[Option]:
     return [Option(i, f"{code} – {name}") for i, code, name in rows]
 
 
-async def teams(session: AsyncSession, p: Principal, *, include_inactive: bool = False) -> list[Option]:
-    """SAPS liaisons work with SAPS teams only; everyone else with the municipal teams."""
+async def teams(
+    session: AsyncSession, p: Principal, *, include_inactive: bool = False, saps: bool | None = None
+) -> list[Option]:
+    """SAPS teams for GBV work (by default: for SAPS liaisons), the municipal teams otherwise."""
+    saps = p.role is UserRole.SAPS_LIAISON if saps is None else saps
     query = select(Team.id, Team.name, Team.is_active).where(
-        Team.municipality_id == p.municipality_id, Team.is_saps.is_(p.role is UserRole.SAPS_LIAISON)
+        Team.municipality_id == p.municipality_id, Team.is_saps.is_(saps)
     )
     if not include_inactive:
         query = query.where(Team.is_active)
@@ -48,12 +51,11 @@ async def names(session: AsyncSession, p: Principal, kind: type[Ward] | type[Tea
     return {key: value for key, value in rows}
 
 
-async def assignees(session: AsyncSession, p: Principal) -> list[Option]:
-    """Active members of the teams this role works with, grouped by team, then the managers.
+async def assignees(session: AsyncSession, p: Principal, *, saps: bool) -> list[Option]:
+    """Active members of SAPS teams (for GBV reports) or of the municipal teams, then the managers.
 
     The ticket service decides who may actually take which ticket; this only offers names.
     """
-    saps = p.role is UserRole.SAPS_LIAISON
     rows = await session.execute(
         select(User.id, User.full_name, User.role, Team.name)
         .outerjoin(Team, (Team.municipality_id == User.municipality_id) & (Team.id == User.team_id))

@@ -119,8 +119,8 @@ async def _detail_context(session: AsyncSession, principal: Principal, ticket_id
         "status_options": _status_options(principal, ticket) if can_status else [],
         "can_status": can_status,
         "can_assign": can_assign,
-        "teams": await lookups.teams(session, principal) if can_assign else [],
-        "assignees": await lookups.assignees(session, principal) if can_assign else [],
+        "teams": await lookups.teams(session, principal, saps=ticket.is_sensitive) if can_assign else [],
+        "assignees": await lookups.assignees(session, principal, saps=ticket.is_sensitive) if can_assign else [],
     }
 
 

@@ -243,3 +243,12 @@ async def test_sensitive_reads_by_staff_are_logged_and_flagged(client, factory, 
     assert options_of(r.text, "assign-team") == ["", str(world.teams["gbv"].id)]
     r = await client.get(f"/tickets/{gbv.id}")
     assert r.text.count("Opened this report.") == 2  # the first view is in the second's history
+
+
+async def test_an_admin_assigning_a_gbv_report_is_offered_saps_teams_only(client, factory, world):
+    gbv = await factory.ticket(world.municipality, category="gbv", assigned_team_id=world.teams["gbv"].id)
+    water = await factory.ticket(world.municipality)
+    sign_in(client, world.admin)
+    assert options_of((await client.get(f"/tickets/{gbv.id}")).text, "assign-team") == ["", str(world.teams["gbv"].id)]
+    offered = options_of((await client.get(f"/tickets/{water.id}")).text, "assign-team")
+    assert str(world.teams["gbv"].id) not in offered and str(world.teams["water"].id) in offered
