@@ -60,6 +60,7 @@ def test_no_naive_datetimes():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 if node.func.attr in {"utcnow", "today"} and isinstance(node.func.value, ast.Name) and node.func.value.id == "datetime":
                     offenders.append(f"{rel}:{node.lineno} datetime.{node.func.attr}()")
-                if node.func.attr == "now" and not node.args and not node.keywords:
+                is_sql = isinstance(node.func.value, ast.Name) and node.func.value.id == "func"
+                if node.func.attr == "now" and not node.args and not node.keywords and not is_sql:
                     offenders.append(f"{rel}:{node.lineno} now() without a timezone")
     assert offenders == []
