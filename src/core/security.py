@@ -1,5 +1,6 @@
 """Passwords (Argon2id) and access tokens (HS256 JWT)."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,15 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return _hasher.verify(password, password_hash)
     except Exception:  # a malformed stored hash is a failed login, never a 500
         return False
+
+
+async def hash_password_async(password: str) -> str:
+    """Argon2 is deliberately slow; off the event loop, other requests keep being served."""
+    return await asyncio.to_thread(hash_password, password)
+
+
+async def verify_password_async(password: str, password_hash: str | None) -> bool:
+    return await asyncio.to_thread(verify_password, password, password_hash)
 
 
 @dataclass(frozen=True)

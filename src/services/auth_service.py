@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.errors import Conflict, Invalid, NotFound, Unauthorized
-from src.core.security import create_access_token, hash_password, verify_password
+from src.core.security import create_access_token, hash_password_async, verify_password_async
 from src.models.municipality import Municipality
 from src.models.user import Consent, User, UserRole
 from src.schemas.auth import RegisterRequest
@@ -23,7 +23,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> tupl
         )
     ).first()
     user = row.User if row else None
-    if not verify_password(password, user.password_hash if user else None) or not user:
+    if not await verify_password_async(password, user.password_hash if user else None) or not user:
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
     if not user.is_active or not row.is_active:
         raise Unauthorized("This account is not active.", "inactive_user")
@@ -55,7 +55,7 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User
         role=UserRole.CITIZEN.value,
         preferred_language=body.preferred_language.value,
         is_active=True,
-        password_hash=hash_password(body.password),
+        password_hash=await hash_password_async(body.password),
     )
     session.add(user)
     # Two registrations racing past email_taken meet the unique index: the loser gets the same 409.

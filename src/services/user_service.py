@@ -13,7 +13,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.errors import Conflict, Invalid
-from src.core.security import hash_password
+from src.core.security import hash_password_async
 from src.models.team import Team
 from src.models.user import User, UserRole
 from src.models.ward import Ward
@@ -63,7 +63,7 @@ async def create_user(session: AsyncSession, p: Principal, body: UserCreate) -> 
         team_id=body.team_id,
         preferred_language=body.preferred_language.value,
         is_active=body.is_active,
-        password_hash=hash_password(body.password),
+        password_hash=await hash_password_async(body.password),
     )
     session.add(user)
     await flush_or_conflict(session, _conflicts())
@@ -86,7 +86,7 @@ async def update_user(session: AsyncSession, p: Principal, user_id: uuid.UUID, b
     if "preferred_language" in sent:
         user.preferred_language = body.preferred_language.value
     if "password" in sent:
-        user.password_hash = hash_password(body.password)
+        user.password_hash = await hash_password_async(body.password)
     if not is_active or role not in TEAM_MANAGER_ROLES:
         await session.execute(
             update(Team).where(Team.municipality_id == p.municipality_id, Team.manager_id == user.id).values(manager_id=None)
