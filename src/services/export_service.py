@@ -15,8 +15,9 @@ import contextlib
 import csv
 import io
 import os
+import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -207,10 +208,6 @@ async def _xlsx_body(principal: Principal, query: Select[Any]) -> AsyncIterator[
 
 
 def _remove_tree(path: str) -> None:
-    import shutil
-
     with contextlib.suppress(OSError):
         shutil.rmtree(path)
 
-
-EXPORTERS: dict[str, Callable[[Principal, TicketListParams], Export]] = {"csv": csv_export, "xlsx": xlsx_export}
