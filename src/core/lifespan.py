@@ -41,4 +41,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+        from src.services.live_events import hub
+
+        await hub.stop()
         await db.dispose()

@@ -10,7 +10,7 @@ from enum import Enum
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from src.core.errors import Conflict, Forbidden, NotFound
-from src.models.enums import TicketStatus
+from src.models.enums import TicketCategory, TicketStatus
 from src.models.ticket import Ticket
 from src.models.user import UserRole
 from src.services.principal import Principal
@@ -99,6 +99,18 @@ def effective_ward(p: Principal, ward_id: uuid.UUID | None) -> uuid.UUID | None:
     if ward_id is not None and ward_id != p.ward_id:
         raise Forbidden("Ward councillors may only see their own ward.", "ward_forbidden")
     return p.ward_id
+
+
+def live_event_visible(municipality_id: str, ward_id: str | None, payload: dict[str, object]) -> bool:
+    """A live ticket event reaches a stream of this municipality (and ward, when scoped); never GBV.
+
+    Sensitive tickets are never published; they are refused here again in case that ever changes.
+    """
+    if payload.get("municipality_id") != municipality_id:
+        return False
+    if payload.get("category") == TicketCategory.GBV.value or payload.get("is_sensitive"):
+        return False
+    return ward_id is None or payload.get("ward_id") == ward_id
 
 
 def require_role(p: Principal, roles: tuple[UserRole, ...]) -> None:

@@ -25,7 +25,6 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from src.core.database import get_database
-from src.models.enums import TicketCategory
 from src.services import access
 from src.services.live_publish import (
     CHANNEL,
@@ -59,11 +58,7 @@ class Subscription:
     def wants(self, payload: dict[str, Any]) -> bool:
         if payload.get("event") not in TICKET_EVENTS:
             return False
-        if payload.get("municipality_id") != self.municipality_id:
-            return False
-        if payload.get("category") == TicketCategory.GBV.value or payload.get("is_sensitive"):
-            return False  # never published; refused again here in case that ever changes
-        return self.ward_id is None or payload.get("ward_id") == self.ward_id
+        return access.live_event_visible(self.municipality_id, self.ward_id, payload)
 
     def offer(self, item: dict[str, Any]) -> None:
         """A stream that falls behind loses its backlog and is told to re-fetch instead."""

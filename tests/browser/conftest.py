@@ -100,7 +100,7 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 async def browser() -> AsyncIterator[object]:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if not executable:
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+        pytest.fail("Chromium is not installed: apt-get install -y chromium (.ci/run installs it)")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
