@@ -13,10 +13,12 @@ Why each piece exists (figures in bench/README.md):
   committed statement, whoever writes (the API, the sweep, a direct UPDATE). Rows are upserted
   in key order, so two transactions never lock the same tally rows in opposite orders.
   `ticket_hours` counts tickets created and resolved per UTC hour: the trend chart and the
-  skipping of deep list pages read it.
+  skipping of deep list pages read it. `ticket_deadlines` is a histogram of the open backlog by
+  the UTC hour of the deadline each ticket waits on.
 * The time-dependent parts of the SLA figures (a deadline passing while a ticket waits) cannot
-  be kept by triggers; they are counted at query time over the open backlog only, through the
-  partial `ix_tickets_backlog_*` indexes (cost follows the backlog, not the history).
+  be kept by triggers; they come at query time from the backlog only: the deadline histogram
+  for whole hours ahead, and the partial `ix_tickets_backlog_*` indexes for the current hour
+  (or for a ward), so the cost follows the backlog, not the history.
 * Every index leads with municipality_id and is partial on `is_sensitive IS FALSE` (the exact
   form access.py writes, so the planner matches it). INCLUDE (is_sensitive, reporter_id) lets
   index-only scans evaluate the row-level-security firewall without visiting the heap.
@@ -66,6 +68,8 @@ MEASURES = {
     "response_seconds": "COALESCE(EXTRACT(EPOCH FROM r.first_responded_at - r.created_at), 0)",
 }
 HOUR_MEASURES = ("created", "resolved")
+HOUR_DIMS = ("municipality_id", "is_sensitive", "hour")
+HOUR_TABLES = ("ticket_hours", "ticket_deadlines")
 
 
 def _tally_table(name: str, dims: tuple[str, ...]) -> str:
@@ -87,14 +91,19 @@ def _tally_table(name: str, dims: tuple[str, ...]) -> str:
 
 
 def _aggregate(dims: tuple[str, ...], source: str, signed: bool) -> str:
-    """SELECT of dims and summed measures over `source` rows `r` (with a `sign` column when signed)."""
+    """SELECT of dims and summed measures over `source` rows `r` (with a `sign` column when signed).
+
+    Ordered by the key: triggers then lock tally rows in one order, and a rebuild lays a
+    municipality's rows out together.
+    """
     sign = "r.sign * " if signed else ""
     sums = [f"sum({sign}{expr}) AS {m}" for m, expr in MEASURES.items()]
     keys = ", ".join(f"r.{d}" for d in dims)
     having = " OR ".join(f"sum({sign}{expr}) <> 0" for expr in MEASURES.values())
     return (
         f"SELECT {keys}, {', '.join(sums)} FROM {source} r GROUP BY {keys}"
-        + (f" HAVING {having} ORDER BY {keys}" if signed else "")
+        + (f" HAVING {having}" if signed else "")
+        + f" ORDER BY {keys}"
     )
 
 
@@ -107,11 +116,38 @@ def _hour_rows(source: str, signed: bool) -> str:
         f"UNION ALL SELECT r.municipality_id, r.is_sensitive, date_trunc('hour', r.resolved_at, 'UTC'), "
         f"0, {sign} FROM {source} r WHERE r.resolved_at IS NOT NULL"
     )
-    tail = " HAVING sum(created) <> 0 OR sum(resolved) <> 0 ORDER BY 1, 2, 3" if signed else ""
+    tail = (" HAVING sum(created) <> 0 OR sum(resolved) <> 0" if signed else "") + " ORDER BY 1, 2, 3"
     return (
         f"SELECT municipality_id, is_sensitive, hour, sum(created) AS created, sum(resolved) AS resolved "
         f"FROM ({per_row}) h GROUP BY 1, 2, 3{tail}"
     )
+
+
+DEADLINE_MEASURES = ("open_due", "unresolved_due", "unresponded_due")
+
+
+def _deadline_rows(source: str, signed: bool) -> str:
+    """The waiting tickets per (municipality, sensitivity, UTC hour of the deadline they wait on).
+
+    open_due: open-set tickets by resolution deadline; unresolved_due: tickets with both deadlines
+    and no resolution, by resolution deadline; unresponded_due: tickets with both deadlines and no
+    response, by response deadline. Settled tickets add no rows, so the table follows the backlog.
+    """
+    sign = "r.sign" if signed else "1"
+    both = BOTH
+    per_row = (
+        f"SELECT r.municipality_id, r.is_sensitive, date_trunc('hour', r.sla_resolution_deadline, 'UTC') AS hour, "
+        f"{sign} * {_flag(f'r.status IN {OPEN_SET}')} AS open_due, "
+        f"{sign} * {_flag(f'{both} AND r.resolved_at IS NULL')} AS unresolved_due, 0 AS unresponded_due "
+        f"FROM {source} r WHERE r.sla_resolution_deadline IS NOT NULL "
+        f"AND (r.status IN {OPEN_SET} OR ({both} AND r.resolved_at IS NULL)) "
+        f"UNION ALL SELECT r.municipality_id, r.is_sensitive, date_trunc('hour', r.sla_response_deadline, 'UTC'), "
+        f"0, 0, {sign} FROM {source} r WHERE {both} AND r.first_responded_at IS NULL"
+    )
+    sums = ", ".join(f"sum({m}) AS {m}" for m in DEADLINE_MEASURES)
+    having = " OR ".join(f"sum({m}) <> 0" for m in DEADLINE_MEASURES)
+    tail = (f" HAVING {having}" if signed else "") + " ORDER BY 1, 2, 3"
+    return f"SELECT municipality_id, is_sensitive, hour, {sums} FROM ({per_row}) d GROUP BY 1, 2, 3{tail}"
 
 
 def _upsert(table: str, dims: tuple[str, ...], select_sql: str, measures: tuple[str, ...]) -> str:
@@ -124,8 +160,9 @@ def _apply(delta_sql: str) -> str:
     """One statement: the signed rows of the change, folded into the three tally tables."""
     ward = _upsert("ticket_ward_tallies", WARD_DIMS, _aggregate(WARD_DIMS, "delta", True), tuple(MEASURES))
     mun = _upsert("ticket_tallies", MUNICIPAL_DIMS, _aggregate(MUNICIPAL_DIMS, "delta", True), tuple(MEASURES))
-    hours = _upsert("ticket_hours", ("municipality_id", "is_sensitive", "hour"), _hour_rows("delta", True), HOUR_MEASURES)
-    return f"WITH delta AS MATERIALIZED ({delta_sql}),\n  w AS ({ward}),\n  m AS ({mun})\n{hours};"
+    hours = _upsert("ticket_hours", HOUR_DIMS, _hour_rows("delta", True), HOUR_MEASURES)
+    due = _upsert("ticket_deadlines", HOUR_DIMS, _deadline_rows("delta", True), DEADLINE_MEASURES)
+    return f"WITH delta AS MATERIALIZED ({delta_sql}),\n  w AS ({ward}),\n  m AS ({mun}),\n  h AS ({hours})\n{due};"
 
 
 TRIGGER_DELTAS = {
@@ -168,12 +205,14 @@ def _functions() -> str:
     ward_fresh = _aggregate(WARD_DIMS, "tickets", False)
     mun_fresh = _aggregate(MUNICIPAL_DIMS, "tickets", False)
     hours_fresh = _hour_rows("tickets", False)
+    due_fresh = _deadline_rows("tickets", False)
     m = ", ".join(MEASURES)
     drift = "\n  UNION ALL ".join(
         (
             _drift_part("ticket_ward_tallies", WARD_DIMS, tuple(MEASURES), ward_fresh),
             _drift_part("ticket_tallies", MUNICIPAL_DIMS, tuple(MEASURES), mun_fresh),
-            _drift_part("ticket_hours", ("municipality_id", "is_sensitive", "hour"), HOUR_MEASURES, hours_fresh),
+            _drift_part("ticket_hours", HOUR_DIMS, HOUR_MEASURES, hours_fresh),
+            _drift_part("ticket_deadlines", HOUR_DIMS, DEADLINE_MEASURES, due_fresh),
         )
     )
     return f"""
@@ -182,6 +221,7 @@ BEGIN
   DELETE FROM ticket_ward_tallies;
   DELETE FROM ticket_tallies;
   DELETE FROM ticket_hours;
+  DELETE FROM ticket_deadlines;
   RETURN NULL;
 END $$;
 REVOKE ALL ON FUNCTION ticket_tallies_on_truncate() FROM PUBLIC;
@@ -194,9 +234,11 @@ BEGIN
   DELETE FROM ticket_ward_tallies;
   DELETE FROM ticket_tallies;
   DELETE FROM ticket_hours;
+  DELETE FROM ticket_deadlines;
   INSERT INTO ticket_ward_tallies ({", ".join(WARD_DIMS)}, {m}) {ward_fresh};
   INSERT INTO ticket_tallies ({", ".join(MUNICIPAL_DIMS)}, {m}) {mun_fresh};
   INSERT INTO ticket_hours (municipality_id, is_sensitive, hour, created, resolved) {hours_fresh};
+  INSERT INTO ticket_deadlines (municipality_id, is_sensitive, hour, {", ".join(DEADLINE_MEASURES)}) {due_fresh};
 END $$;
 REVOKE ALL ON FUNCTION ticket_tallies_rebuild() FROM PUBLIC;
 
@@ -230,17 +272,15 @@ INDEXES = [
     # SAPS liaisons' list: the sensitive tickets only (about 2 %).
     _index("ix_tickets_sensitive_created", "municipality_id, created_at, id", "is_sensitive IS TRUE"),
     # The open backlog, by the deadline still to come: the time-dependent SLA figures.
+    # (An unresolved ticket is always in the open set, by the resolved_has_time constraint, so this one
+    # index also counts the unresolved tickets whose resolution deadline is ahead.)
     _index(
         "ix_tickets_backlog_open", "municipality_id, sla_resolution_deadline", f"status IN {OPEN_SET} AND {VISIBLE}",
-        f"ward_id, {FIREWALL_COLUMNS}",
+        f"ward_id, resolved_at, sla_response_deadline, {FIREWALL_COLUMNS}",
     ),
     _index(
         "ix_tickets_backlog_unresponded", "municipality_id, sla_response_deadline",
         f"first_responded_at IS NULL AND sla_resolution_deadline IS NOT NULL AND {VISIBLE}", f"ward_id, {FIREWALL_COLUMNS}",
-    ),
-    _index(
-        "ix_tickets_backlog_unresolved", "municipality_id, sla_resolution_deadline",
-        f"resolved_at IS NULL AND sla_response_deadline IS NOT NULL AND {VISIBLE}", f"ward_id, {FIREWALL_COLUMNS}",
     ),
     # Trends by ward (the municipality-wide trend reads ticket_hours).
     _index(
@@ -279,7 +319,7 @@ GRANT SELECT ON tickets_searchable TO {APP_ROLE};
 
 def _security() -> str:
     parts = []
-    for t in ("ticket_tallies", "ticket_ward_tallies", "ticket_hours"):
+    for t in ("ticket_tallies", "ticket_ward_tallies", *HOUR_TABLES):
         parts.append(
             f"""ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON {t} USING (municipality_id = app_municipality_id())
@@ -292,16 +332,16 @@ GRANT SELECT ON {t} TO {APP_ROLE};"""
 def upgrade() -> None:
     op.execute(_tally_table("ticket_ward_tallies", WARD_DIMS))
     op.execute(_tally_table("ticket_tallies", MUNICIPAL_DIMS))
-    op.execute(
-        """CREATE TABLE ticket_hours (
+    for table, measures in (("ticket_hours", HOUR_MEASURES), ("ticket_deadlines", DEADLINE_MEASURES)):
+        columns = "".join(f"  {m} bigint NOT NULL DEFAULT 0,\n" for m in measures)
+        op.execute(
+            f"""CREATE TABLE {table} (
   municipality_id uuid NOT NULL REFERENCES municipalities(id),
   is_sensitive boolean NOT NULL,
   hour timestamptz NOT NULL,
-  created bigint NOT NULL DEFAULT 0,
-  resolved bigint NOT NULL DEFAULT 0,
-  CONSTRAINT uq_ticket_hours UNIQUE (municipality_id, is_sensitive, hour)
+{columns}  CONSTRAINT uq_{table} UNIQUE (municipality_id, is_sensitive, hour)
 );"""
-    )
+        )
     op.execute(_security())
     for name in TRIGGER_DELTAS:
         op.execute(_trigger(name))
@@ -323,4 +363,4 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS ticket_tallies_on_{name} ON tickets;")
         op.execute(f"DROP FUNCTION IF EXISTS ticket_tallies_on_{name}();")
     op.execute("DROP FUNCTION IF EXISTS ticket_tallies_rebuild(), ticket_tallies_drift();")
-    op.execute("DROP TABLE IF EXISTS ticket_hours, ticket_tallies, ticket_ward_tallies;")
+    op.execute("DROP TABLE IF EXISTS ticket_deadlines, ticket_hours, ticket_tallies, ticket_ward_tallies;")
