@@ -1,7 +1,7 @@
 """Reading what migration 0002 keeps for the list and the dashboard: tallies, hours, the search view.
 
-The triggers of 0002 keep `ticket_tallies` (per municipality), `ticket_ward_tallies` (per ward)
-and `ticket_hours` exact after every statement on tickets. A question can be answered from them
+The triggers of 0002 keep `ticket_tallies` (per municipality), `ticket_ward_tallies` (per ward),
+`ticket_hours` and `ticket_deadlines` exact after every statement on tickets. A question can be answered from them
 when every condition it asks is about a column they are keyed by. `retarget` decides that and
 moves the very conditions the access policy wrote onto the tally's columns of the same names:
 the visibility rule stays in access.py and is never restated here.
@@ -60,13 +60,21 @@ HOURS = Table(
     Column("created", BigInteger),
     Column("resolved", BigInteger),
 )
+DEADLINES = Table(
+    "ticket_deadlines",
+    _meta,
+    Column("municipality_id", Uuid),
+    Column("is_sensitive", Boolean),
+    Column("hour", DateTime(timezone=True)),
+    Column("open_due", BigInteger),
+    Column("unresolved_due", BigInteger),
+    Column("unresponded_due", BigInteger),
+)
 # Same columns as tickets; applies the tickets policies in its WHERE so the trigram indexes can serve search.
 SEARCHABLE = Table("tickets_searchable", _meta, *(Column(c.name, c.type) for c in TICKETS.columns))
 
-_DIMENSIONS = {
-    table: frozenset(c.name for c in table.columns) - frozenset(MEASURES) - {"created", "resolved", "hour"}
-    for table in (MUNICIPAL, WARD, HOURS)
-}
+_NOT_KEYS = frozenset(MEASURES) | {"created", "resolved", "hour", "open_due", "unresolved_due", "unresponded_due"}
+_DIMENSIONS = {table: frozenset(c.name for c in table.columns) - _NOT_KEYS for table in (MUNICIPAL, WARD, HOURS, DEADLINES)}
 
 
 def ticket_columns(conditions: Iterable[ColumnElement[bool]]) -> set[str]:
@@ -79,10 +87,14 @@ def ticket_columns(conditions: Iterable[ColumnElement[bool]]) -> set[str]:
     return names
 
 
+def answers(conditions: Sequence[ColumnElement[bool]], table: Table) -> bool:
+    """Whether every column the conditions read is a key of `table`."""
+    return ticket_columns(conditions) <= _DIMENSIONS.get(table, frozenset(c.name for c in table.columns))
+
+
 def retarget(conditions: Sequence[ColumnElement[bool]], table: Table) -> list[ColumnElement[bool]] | None:
     """The same conditions over `table`, or None when one of them reads a column `table` lacks."""
-    available = _DIMENSIONS.get(table, frozenset(c.name for c in table.columns))
-    if not ticket_columns(conditions) <= available:
+    if not answers(conditions, table):
         return None
     adapter = ClauseAdapter(table, adapt_on_names=True)
     return [adapter.traverse(c) for c in conditions]

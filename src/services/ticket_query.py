@@ -19,18 +19,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, func, or_, select, text
+from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Select, Table, bindparam, cast, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.ticket import Ticket
 from src.schemas.ticket import PaginatedTicketResponse, TicketResponse
 from src.schemas.ticket_query import SortKey, SortOrder, TicketListParams
-from src.services import access, tallies
+from src.services import access, shapes, tallies
 from src.services.principal import Principal
 
 log = logging.getLogger("khanyisa")
 
 SKIP_FROM_OFFSET = 500  # below this, walking the index is cheaper than reading ticket_hours
+HOURS_PER_READ = 1000
 RESPONSE_FIELDS = tuple(TicketResponse.model_fields)
 _SORT_COLUMNS = {
     SortKey.CREATED_AT: "created_at",
@@ -78,7 +79,7 @@ def list_filters(p: Principal, params: TicketListParams) -> list[ColumnElement[b
     return conds
 
 
-def search_condition(source: Table, term: str) -> ColumnElement[bool]:
+def search_condition(source: Any, term: str) -> ColumnElement[bool]:
     pattern = f"%{escape_like(term)}%"
     return or_(source.c.tracking_number.ilike(pattern, escape="\\"), source.c.description.ilike(pattern, escape="\\"))
 
@@ -116,89 +117,143 @@ async def _warn_without_trigram(session: AsyncSession) -> None:
         log.warning("pg_trgm is not installed: ticket search scans instead of using trigram indexes (same results, slower)")
 
 
-async def _total(session: AsyncSession, conds: list[ColumnElement[bool]], source: Table, searching: bool) -> int:
+def _source(conds: list[ColumnElement[bool]], searching: bool) -> tuple[Table, list[ColumnElement[bool]]]:
+    """Searches read `tickets_searchable` (see the module docstring); the rest reads `tickets`."""
+    if not searching:
+        return tallies.TICKETS, list(conds)
+    moved = tallies.retarget(conds, tallies.SEARCHABLE)
+    if moved is None:  # never drop a condition: the view must carry every tickets column
+        raise RuntimeError("tickets_searchable lacks a column of tickets; recreate the view")
+    return tallies.SEARCHABLE, moved
+
+
+def _count_statement(conds: list[ColumnElement[bool]], searching: bool) -> Any:
     found = None if searching else tallies.tally_for(conds)
     if found is not None:
         table, moved = found
-        return int(await session.scalar(select(func.coalesce(func.sum(table.c.n), 0)).where(*moved)) or 0)
-    return int(await session.scalar(select(func.count()).select_from(source).where(*conds)) or 0)
+        return select(func.coalesce(func.sum(table.c.n), 0)).where(*moved)
+    source, moved = _source(conds, searching)
+    return select(func.count()).select_from(source).where(*moved)
 
 
-async def _skip_hours(
-    session: AsyncSession, conds: list[ColumnElement[bool]], offset: int, desc: bool
-) -> tuple[ColumnElement[bool], int] | None:
-    """For a deep page in created_at order: a bound on created_at and the offset left within it.
-
-    Reads `ticket_hours` from the requested end until the running count passes `offset`, so the
-    cost follows the page's position, not the history. None when the conditions cannot be
-    answered from the hours (anything but the municipality and the sensitivity) or when the
-    offset is past the last row.
-    """
-    moved = tallies.retarget(conds, tallies.HOURS)
-    if moved is None:
-        return None
-    h = tallies.HOURS
-    order = h.c.hour.desc() if desc else h.c.hour.asc()
-    running = (
-        select(
-            h.c.hour,
-            func.sum(h.c.created).over(order_by=order).label("through"),
-            func.sum(h.c.created).over(order_by=order, range_=(0, 0)).label("in_hour"),
-        )
+def _rows_statement(conds: list[ColumnElement[bool]], searching: bool, params: TicketListParams, bound: str | None) -> Any:
+    """The page, each row led by the total (one round trip; an empty page counts separately)."""
+    total = _count_statement(conds, searching).scalar_subquery()
+    source, moved = _source(conds, searching)
+    if bound == "before":
+        moved.append(source.c.created_at < bindparam("bound", type_=DateTime(timezone=True)))
+    elif bound == "from":
+        moved.append(source.c.created_at >= bindparam("bound", type_=DateTime(timezone=True)))
+    return (
+        select(total, *(source.c[name] for name in RESPONSE_FIELDS))
         .where(*moved)
+        .order_by(*_ordering(source, params))
+        .offset(bindparam("offset", type_=BigInteger))
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+def _hours_statement(conds: list[ColumnElement[bool]], desc: bool, continued: bool) -> Any:
+    """Over the next HOURS_PER_READ hours from the requested end: the first whose running count passes
+    :offset, with the rows before it, or else the last hour read with the running count through it."""
+    h = tallies.HOURS
+    moved = tallies.retarget(conds, h)
+    if moved is None:
+        raise RuntimeError("list conditions are not answerable from ticket_hours")
+    if continued:
+        after = bindparam("after", type_=DateTime(timezone=True))
+        moved.append(h.c.hour < after if desc else h.c.hour > after)
+    order = h.c.hour.desc() if desc else h.c.hour.asc()
+    batch = (
+        select(h.c.hour, cast(func.sum(h.c.created), Integer).label("created"))  # int sums stay off numeric
+        .where(*moved)
+        .group_by(h.c.hour)
+        .order_by(order)
+        .limit(HOURS_PER_READ)
         .subquery()
     )
-    row = (
-        await session.execute(
-            select(running.c.hour, running.c.through - running.c.in_hour)
-            .where(running.c.through > offset)
-            .order_by(running.c.hour.desc() if desc else running.c.hour.asc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        return None
-    hour, before = row
-    created_at = tallies.TICKETS.c.created_at
-    bound = created_at < hour + timedelta(hours=1) if desc else created_at >= hour
-    return bound, offset - int(before)
-
-
-async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], source: Table, params: TicketListParams) -> list[Any]:
-    offset = params.page * params.page_size
-    conds = list(conds)
-    if params.sort_by is SortKey.CREATED_AT and offset >= SKIP_FROM_OFFSET and source is tallies.TICKETS:
-        skip = await _skip_hours(session, conds, offset, params.sort_order is SortOrder.DESC)
-        if skip is not None:
-            bound, offset = skip
-            conds.append(bound)
-    query = (
-        select(*(source.c[name] for name in RESPONSE_FIELDS))
-        .where(*conds)
-        .order_by(*_ordering(source, params))
-        .offset(offset)
-        .limit(params.page_size)
+    b_order = batch.c.hour.desc() if desc else batch.c.hour.asc()
+    running = select(
+        batch.c.hour,
+        batch.c.created,
+        func.sum(batch.c.created).over(order_by=b_order, rows=(None, 0)).label("through"),
+        func.count().over().label("hours"),
+        func.row_number().over(order_by=b_order).label("position"),
+    ).subquery()
+    offset = bindparam("offset", type_=BigInteger)
+    return (
+        select(running.c.hour, running.c.through - running.c.created, running.c.through, running.c.hours)
+        .where((running.c.through > offset) | (running.c.position == running.c.hours))
+        .order_by(running.c.position)
+        .limit(1)
     )
-    return list((await session.execute(query)).all())
+
+
+async def _skip_hours(session: AsyncSession, conds: list[ColumnElement[bool]], offset: int, desc: bool) -> tuple[datetime, int] | None:
+    """For a deep page in created_at order: the hour holding the `offset`-th row and the offset within it.
+
+    Walks `ticket_hours` from the requested end, HOURS_PER_READ hours per round trip, until the
+    running count passes `offset`: the cost follows the page's position, not the history. None
+    when the offset is past the last row.
+    """
+    after: datetime | None = None
+    while True:
+        continued = after is not None
+        stmt, values = shapes.statement(("hours", desc, continued), conds, lambda c: _hours_statement(c, desc, continued))
+        values = {**values, "offset": offset, **({"after": after} if continued else {})}
+        row = (await session.execute(stmt, values)).first()
+        if row is None:
+            return None
+        hour, before, through, hours = row
+        if through > offset:
+            return hour, offset - int(before)
+        if hours < HOURS_PER_READ:
+            return None
+        offset -= int(through)
+        after = hour
+
+
+async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], searching: bool, params: TicketListParams) -> list[Any]:
+    offset = params.page * params.page_size
+    bound: str | None = None
+    values: dict[str, Any] = {}
+    desc = params.sort_order is SortOrder.DESC
+    if (
+        params.sort_by is SortKey.CREATED_AT
+        and offset >= SKIP_FROM_OFFSET
+        and not searching
+        and tallies.answers(conds, tallies.HOURS)
+    ):
+        skip = await _skip_hours(session, conds, offset, desc)
+        if skip is None:
+            return []
+        hour, offset = skip
+        bound, values["bound"] = ("before", hour + timedelta(hours=1)) if desc else ("from", hour)
+    tag = ("rows+total", params.sort_by, params.sort_order, bound)
+    stmt, cond_values = shapes.statement(tag, conds, lambda c: _rows_statement(c, searching, params, bound))
+    result = await session.execute(stmt, {**cond_values, **values, "offset": offset, "limit": params.page_size})
+    return list(result.all())
 
 
 async def list_tickets(session: AsyncSession, principal: Principal, params: TicketListParams) -> PaginatedTicketResponse:
     conds = [*access.ticket_conditions(principal, access.Purpose.LIST), *list_filters(principal, params)]
-    source: Table = tallies.TICKETS
+    searching = bool(params.search)
     if params.search:
         await _warn_without_trigram(session)
-        source = tallies.SEARCHABLE
-        moved = tallies.retarget(conds, source)
-        if moved is None:  # never drop a condition: the view must carry every tickets column
-            raise RuntimeError("tickets_searchable lacks a column of tickets; recreate the view")
-        conds = [*moved, search_condition(source, params.search)]
-    total = await _total(session, conds, source, bool(params.search))
-    offset_in_range = params.page * params.page_size < total
-    rows = await _page_rows(session, conds, source, params) if offset_in_range else []
-    return PaginatedTicketResponse(
-        tickets=[TicketResponse.model_validate(r._mapping) for r in rows],
-        total=total,
-        page=params.page,
-        page_size=params.page_size,
-        page_count=math.ceil(total / params.page_size),
-    )
+        conds.append(search_condition(tallies.TICKETS, params.search))
+    rows = await _page_rows(session, conds, searching, params)
+    if rows:
+        total = int(rows[0][0])
+    else:
+        stmt, values = shapes.statement("total", conds, lambda c: _count_statement(c, searching))
+        total = int((await session.execute(stmt, values)).scalar_one())
+    return PaginatedTicketResponse.model_validate({
+        "tickets": [dict(zip(RESPONSE_FIELDS, row[1:], strict=True)) for row in rows],
+        "total": total,
+        "page": params.page,
+        "page_size": params.page_size,
+        "page_count": math.ceil(total / params.page_size),
+    })
+
+
+__all__ = ["escape_like", "filtered_select", "filtered_tickets", "list_filters", "list_tickets", "search_condition"]
