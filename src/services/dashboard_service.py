@@ -6,11 +6,14 @@ sensitivity, ward, with a councillor's ward enforced) comes from the access poli
 Where the figures come from, so that none grows with the history:
 * counts and sums: the tallies kept by the database (src/services/tallies.py), summed over the
   few rows of the scope;
-* what depends on the clock (a deadline passing while a ticket waits): the tallies hold how
-  many waiting tickets have a deadline; those whose deadline is still ahead are counted at
-  query time through the partial backlog indexes, and the breached ones are the difference;
-* a created range cannot be answered by the tallies: the same figures are then counted
-  directly from the tickets of that range (the definitions below, written once per source).
+* what depends on the clock (a deadline passing while a ticket waits): the tallies hold how many
+  waiting tickets have a deadline; those whose deadline is still ahead are counted at query time
+  through the partial backlog indexes, and the breached ones are the difference. An unresolved
+  ticket is always in the open set (the `resolved_has_time` constraint), so one scan of the open
+  backlog serves both the overdue count and the unresolved resolution breaches;
+* a created range cannot be answered by the tallies: the same figures are then counted directly
+  from the tickets of that range, by the definitions as written in the specification.
+Statements are built once per shape (src/services/shapes.py); values travel as parameters.
 """
 
 import uuid
@@ -20,37 +23,46 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Table, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, DateTime, String, Table, Uuid, and_, bindparam, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.enums import OPEN_SET, RESOLVED_SET, SERVICE_CATEGORIES
 from src.models.team import Team
 from src.schemas.dashboard import CategoryVolume, DashboardMetrics, SlaCompliance, TeamWorkload, TrendDay
-from src.services import access, tallies
+from src.services import access, shapes, tallies
 from src.services.principal import Principal
 from src.services.ticket_query import aware
 
 OPEN_VALUES = sorted(s.value for s in OPEN_SET)
 RESOLVED_VALUES = sorted(s.value for s in RESOLVED_SET)
 T = tallies.TICKETS
+NOW = func.current_timestamp()
+_HOUR_START = func.date_trunc(literal_column("'hour'"), NOW, literal_column("'UTC'"))
+_HOUR_END = _HOUR_START + literal_column("interval '1 hour'")
+_START = bindparam("start", type_=DateTime(timezone=True))
+_END = bindparam("end", type_=DateTime(timezone=True))
 
 
 @dataclass(frozen=True)
 class _Source:
-    """Where a figure is counted: a tally (sum of `n`) or the tickets themselves (count rows)."""
+    """Where figures are counted: a tally (sum of `n`) or the tickets themselves (count rows)."""
 
     table: Table
     conds: list[ColumnElement[bool]]
-    is_tally: bool
     ticket_conds: list[ColumnElement[bool]]
 
+    @classmethod
+    def of(cls, conds: list[ColumnElement[bool]]) -> "_Source":
+        found = tallies.tally_for(conds)
+        return cls(T, conds, conds) if found is None else cls(found[0], found[1], conds)
+
+    @property
+    def is_tally(self) -> bool:
+        return self.table is not T
+
     def count(self, *where: ColumnElement[bool]) -> Any:
-        cond = and_(*where) if where else None
-        if self.is_tally:
-            total = func.sum(self.table.c.n) if cond is None else func.sum(self.table.c.n).filter(cond)
-        else:
-            total = func.count() if cond is None else func.count().filter(cond)
-        return func.coalesce(total, 0)
+        measure = func.sum(self.table.c.n) if self.is_tally else func.count()
+        return func.coalesce(measure.filter(and_(*where)) if where else measure, 0)
 
     def total(self, measure: str) -> Any:
         return func.coalesce(func.sum(self.table.c[measure]), 0)
@@ -59,12 +71,91 @@ class _Source:
 def _percent(total: int, breaches: int) -> float | None:
     if total == 0:
         return None
-    value = Decimal(100 * (total - breaches)) / Decimal(total)
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return float((Decimal(100 * (total - breaches)) / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _both_deadlines() -> ColumnElement[bool]:
-    return and_(T.c.sla_response_deadline.is_not(None), T.c.sla_resolution_deadline.is_not(None))
+def _figures(src: _Source, wanted: tuple[str, ...]) -> Any:
+    """One row with the `wanted` components of the figures, by the SPEC §4.4 definitions."""
+    c, is_open = T.c, T.c.status.in_(OPEN_VALUES)
+    if not src.is_tally:
+        both = and_(c.sla_response_deadline.is_not(None), c.sla_resolution_deadline.is_not(None))
+        parts = {
+            "total_open": src.count(is_open),
+            "total_resolved": src.count(c.status.in_(RESOLVED_VALUES)),
+            "sla_total": src.count(both),
+            "response_breaches": src.count(both, or_(c.first_responded_at > c.sla_response_deadline,
+                                                     and_(c.first_responded_at.is_(None), NOW > c.sla_response_deadline))),
+            "resolution_breaches": src.count(both, or_(c.resolved_at > c.sla_resolution_deadline,
+                                                       and_(c.resolved_at.is_(None), NOW > c.sla_resolution_deadline))),
+            "overdue_open": src.count(is_open, c.sla_resolution_deadline < NOW),
+            "responded": src.count(c.first_responded_at.is_not(None)),
+            "response_seconds": func.coalesce(func.sum(func.extract("epoch", c.first_responded_at - c.created_at)), 0),
+        }
+        return select(*(parts[k].label(k) for k in wanted)).where(*src.conds)
+    t = src.table.c
+    sums = {
+        "total_open": src.count(t.status.in_(OPEN_VALUES)),
+        "total_resolved": src.count(t.status.in_(RESOLVED_VALUES)),
+        "open_with_deadline": func.coalesce(func.sum(t.with_resolution_deadline).filter(t.status.in_(OPEN_VALUES)), 0),
+        **{m: src.total(m) for m in ("sla_total", "sla_response_late", "sla_resolution_late", "sla_unresponded",
+                                     "sla_unresolved", "responded", "response_seconds")},
+    }
+    tally = select(*(v.label(k) for k, v in sums.items())).where(*src.conds).subquery("tally")
+    ahead = _ahead(src.ticket_conds)
+    s, a = tally.c, ahead.c
+    parts = {
+        "total_open": s.total_open,
+        "total_resolved": s.total_resolved,
+        "sla_total": s.sla_total,
+        "response_breaches": s.sla_response_late + s.sla_unresponded - a.unresponded_ahead,
+        "resolution_breaches": s.sla_resolution_late + s.sla_unresolved - a.unresolved_ahead,
+        "overdue_open": s.open_with_deadline - a.open_ahead,
+        "responded": s.responded,
+        "response_seconds": s.response_seconds,
+    }
+    return select(*(parts[k].label(k) for k in wanted)).select_from(tally).join(ahead, true())
+
+
+def _ahead(conds: list[ColumnElement[bool]]) -> Any:
+    """Waiting tickets whose deadline is still ahead: open_ahead (open set, resolution deadline),
+    unresolved_ahead (both deadlines, unresolved) and unresponded_ahead (both deadlines, no response).
+
+    The deadline histogram answers the whole hours ahead and the backlog indexes the rest of the
+    current hour; for scopes the histogram does not key (a ward), the indexes answer it all.
+    Either way the work follows the backlog.
+    """
+    c, is_open = T.c, T.c.status.in_(OPEN_VALUES)
+    unresolved = and_(c.resolved_at.is_(None), c.sla_response_deadline.is_not(None))
+    unresponded = and_(c.first_responded_at.is_(None), c.sla_resolution_deadline.is_not(None))
+    histogram = tallies.retarget(conds, tallies.DEADLINES)
+    until = _HOUR_END if histogram is not None else None
+
+    def within(deadline: Any) -> list[ColumnElement[bool]]:
+        return [deadline >= NOW] + ([deadline < until] if until is not None else [])
+
+    resolution = (
+        select(func.count().label("open"), func.count().filter(unresolved).label("unresolved"))
+        .where(*conds, is_open, *within(c.sla_resolution_deadline))
+        .subquery("resolution")
+    )
+    response = select(func.count()).where(*conds, unresponded, *within(c.sla_response_deadline)).scalar_subquery()
+    if histogram is None:
+        return select(resolution.c.open.label("open_ahead"), resolution.c.unresolved.label("unresolved_ahead"),
+                      response.label("unresponded_ahead")).subquery("ahead")
+    d = tallies.DEADLINES
+    later = (
+        select(*(func.coalesce(func.sum(d.c[m]), 0).label(m) for m in ("open_due", "unresolved_due", "unresponded_due")))
+        .where(*histogram, d.c.hour > _HOUR_START)
+        .subquery("later")
+    )
+    return (
+        select((resolution.c.open + later.c.open_due).label("open_ahead"),
+               (resolution.c.unresolved + later.c.unresolved_due).label("unresolved_ahead"),
+               (response + later.c.unresponded_due).label("unresponded_ahead"))
+        .select_from(resolution)
+        .join(later, true())
+        .subquery("ahead")
+    )
 
 
 class DashboardService:
@@ -81,103 +172,38 @@ class DashboardService:
 
     def _conditions(self, ward_id: uuid.UUID | None, created_from: datetime | None, created_to: datetime | None) -> list[ColumnElement[bool]]:
         conds = list(access.aggregate_conditions(self.principal, ward_id))
-        tz = self.principal.timezone
         if created_from is not None:
-            conds.append(T.c.created_at >= aware(created_from, tz))
+            conds.append(T.c.created_at >= aware(created_from, self.principal.timezone))
         if created_to is not None:
-            conds.append(T.c.created_at < aware(created_to, tz))
+            conds.append(T.c.created_at < aware(created_to, self.principal.timezone))
         return conds
 
-    def _source(self, conds: list[ColumnElement[bool]]) -> _Source:
-        found = tallies.tally_for(conds)
-        if found is None:
-            return _Source(T, conds, False, conds)
-        return _Source(found[0], found[1], True, conds)
-
-    def _sla_parts(self, src: _Source) -> dict[str, Any]:
-        """Scalar SQL expressions for the SLA components (SPEC §4.4 definitions), by source."""
-        now = func.current_timestamp()
-        if not src.is_tally:
-            both = _both_deadlines()
-            c = T.c
-            return {
-                "sla_total": src.count(both),
-                "response_breaches": src.count(
-                    both, or_(c.first_responded_at > c.sla_response_deadline,
-                              and_(c.first_responded_at.is_(None), now > c.sla_response_deadline))),
-                "resolution_breaches": src.count(
-                    both, or_(c.resolved_at > c.sla_resolution_deadline,
-                              and_(c.resolved_at.is_(None), now > c.sla_resolution_deadline))),
-                "overdue_open": src.count(c.status.in_(OPEN_VALUES), c.sla_resolution_deadline < now),
-            }
-        ahead = self._backlog_ahead(src.ticket_conds)
-        t = src.table
-        return {
-            "sla_total": src.total("sla_total"),
-            "response_breaches": src.total("sla_response_late") + src.total("sla_unresponded") - ahead["unresponded"],
-            "resolution_breaches": src.total("sla_resolution_late") + src.total("sla_unresolved") - ahead["unresolved"],
-            "overdue_open": func.coalesce(func.sum(t.c.with_resolution_deadline).filter(t.c.status.in_(OPEN_VALUES)), 0)
-            - ahead["open"],
-        }
-
-    @staticmethod
-    def _backlog_ahead(conds: list[ColumnElement[bool]]) -> dict[str, Any]:
-        """Waiting tickets whose deadline is still ahead: the open backlog only (partial indexes)."""
-        now = func.current_timestamp()
-        c = T.c
-
-        def count(*where: ColumnElement[bool]) -> Any:
-            return select(func.count()).select_from(T).where(*conds, *where).scalar_subquery()
-
-        return {
-            "open": count(c.status.in_(OPEN_VALUES), c.sla_resolution_deadline >= now),
-            "unresponded": count(c.first_responded_at.is_(None), c.sla_resolution_deadline.is_not(None),
-                                 c.sla_response_deadline >= now),
-            "unresolved": count(c.resolved_at.is_(None), c.sla_response_deadline.is_not(None),
-                                c.sla_resolution_deadline >= now),
-        }
-
-    async def _one(self, src: _Source, parts: dict[str, Any]) -> dict[str, int | Decimal]:
-        row = (await self.session.execute(select(*(v.label(k) for k, v in parts.items())).select_from(src.table).where(*src.conds))).one()
-        return dict(row._mapping)
+    async def _row(self, tag: str, conds: list[ColumnElement[bool]], wanted: tuple[str, ...]) -> dict[str, int]:
+        stmt, params = shapes.statement((tag, wanted), conds, lambda c: _figures(_Source.of(c), wanted))
+        row = (await self.session.execute(stmt, params)).one()
+        return {k: int(v) if k != "response_seconds" else v for k, v in row._mapping.items()}
 
     async def get_metrics(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                           created_to: datetime | None = None) -> DashboardMetrics:
-        src = self._source(self._conditions(ward_id, created_from, created_to))
-        status = src.table.c.status
-        sla = self._sla_parts(src)
-        if src.is_tally:
-            responded, seconds = src.total("responded"), src.total("response_seconds")
-        else:
-            responded = src.count(T.c.first_responded_at.is_not(None))
-            seconds = func.coalesce(func.sum(func.extract("epoch", T.c.first_responded_at - T.c.created_at)), 0)
-        v = await self._one(src, {
-            "total_open": src.count(status.in_(OPEN_VALUES)),
-            "total_resolved": src.count(status.in_(RESOLVED_VALUES)),
-            "sla_total": sla["sla_total"],
-            "resolution_breaches": sla["resolution_breaches"],
-            "overdue_open": sla["overdue_open"],
-            "responded": responded,
-            "seconds": seconds,
-        })
+        wanted = ("total_open", "total_resolved", "sla_total", "resolution_breaches", "overdue_open", "responded",
+                  "response_seconds")
+        v = await self._row("metrics", self._conditions(ward_id, created_from, created_to), wanted)
         avg = None
         if v["responded"]:
-            hours = Decimal(v["seconds"]) / Decimal(v["responded"]) / Decimal(3600)
+            hours = Decimal(v["response_seconds"]) / Decimal(v["responded"]) / Decimal(3600)
             avg = float(hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
         return DashboardMetrics(
-            total_open=int(v["total_open"]),
-            total_resolved=int(v["total_resolved"]),
-            sla_compliance_percent=_percent(int(v["sla_total"]), int(v["resolution_breaches"])),
+            total_open=v["total_open"],
+            total_resolved=v["total_resolved"],
+            sla_compliance_percent=_percent(v["sla_total"], v["resolution_breaches"]),
             avg_response_hours=avg,
-            sla_breaches=int(v["overdue_open"]),
+            sla_breaches=v["overdue_open"],
         )
 
     async def get_sla_compliance(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                                  created_to: datetime | None = None) -> SlaCompliance:
-        src = self._source(self._conditions(ward_id, created_from, created_to))
-        parts = self._sla_parts(src)
-        parts.pop("overdue_open")
-        v = {k: int(x) for k, x in (await self._one(src, parts)).items()}
+        wanted = ("sla_total", "response_breaches", "resolution_breaches")
+        v = await self._row("sla", self._conditions(ward_id, created_from, created_to), wanted)
         return SlaCompliance(
             response_compliance_percent=_percent(v["sla_total"], v["response_breaches"]),
             resolution_compliance_percent=_percent(v["sla_total"], v["resolution_breaches"]),
@@ -188,35 +214,43 @@ class DashboardService:
 
     async def get_volume_by_category(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                                      created_to: datetime | None = None) -> list[CategoryVolume]:
-        src = self._source(self._conditions(ward_id, created_from, created_to))
-        c = src.table.c
-        rows = await self.session.execute(
-            select(c.category, src.count(c.status.in_(OPEN_VALUES)), src.count(c.status.in_(RESOLVED_VALUES)))
-            .where(*src.conds)
-            .group_by(c.category)
-        )
-        found = {category: (int(o), int(r)) for category, o, r in rows}
+        def build(conds: list[ColumnElement[bool]]) -> Any:
+            src = _Source.of(conds)
+            c = src.table.c
+            return (
+                select(c.category, src.count(c.status.in_(OPEN_VALUES)), src.count(c.status.in_(RESOLVED_VALUES)))
+                .where(*src.conds)
+                .group_by(c.category)
+            )
+
+        stmt, params = shapes.statement("volume", self._conditions(ward_id, created_from, created_to), build)
+        found = {category: (int(o), int(r)) for category, o, r in await self.session.execute(stmt, params)}
         return [CategoryVolume(category=cat, open=found.get(cat.value, (0, 0))[0], resolved=found.get(cat.value, (0, 0))[1])
                 for cat in SERVICE_CATEGORIES]
 
     async def get_team_workload(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                                 created_to: datetime | None = None) -> list[TeamWorkload]:
-        src = self._source(self._conditions(ward_id, created_from, created_to))
-        c = src.table.c
-        counts = (
-            select(c.assigned_team_id.label("team_id"), src.count(c.status.in_(OPEN_VALUES)).label("open_count"),
-                   src.count().label("total_count"))
-            .where(*src.conds, c.assigned_team_id.is_not(None))
-            .group_by(c.assigned_team_id)
-            .subquery()
-        )
-        open_count = func.coalesce(counts.c.open_count, 0)
-        rows = await self.session.execute(
-            select(Team.id, Team.name, open_count, func.coalesce(counts.c.total_count, 0))
-            .outerjoin(counts, counts.c.team_id == Team.id)
-            .where(Team.municipality_id == self.principal.municipality_id, Team.is_active.is_(True), Team.is_saps.is_(False))
-            .order_by(open_count.desc(), Team.name, Team.id)
-        )
+        def build(conds: list[ColumnElement[bool]]) -> Any:
+            src = _Source.of(conds)
+            c = src.table.c
+            counts = (
+                select(c.assigned_team_id.label("team_id"), src.count(c.status.in_(OPEN_VALUES)).label("open_count"),
+                       src.count().label("total_count"))
+                .where(*src.conds, c.assigned_team_id.is_not(None))
+                .group_by(c.assigned_team_id)
+                .subquery()
+            )
+            open_count = func.coalesce(counts.c.open_count, 0)
+            return (
+                select(Team.id, Team.name, open_count, func.coalesce(counts.c.total_count, 0))
+                .outerjoin(counts, counts.c.team_id == Team.id)
+                .where(Team.municipality_id == bindparam("team_municipality", type_=Uuid), Team.is_active.is_(True),
+                       Team.is_saps.is_(False))
+                .order_by(open_count.desc(), Team.name, Team.id)
+            )
+
+        stmt, params = shapes.statement("workload", self._conditions(ward_id, created_from, created_to), build)
+        rows = await self.session.execute(stmt, {**params, "team_municipality": self.principal.municipality_id})
         return [TeamWorkload(team_id=i, team_name=n, open_count=int(o), total_count=int(t)) for i, n, o, t in rows]
 
     async def get_trends(self, days: int = 30, ward_id: uuid.UUID | None = None) -> list[TrendDay]:
@@ -224,35 +258,43 @@ class DashboardService:
         tz = ZoneInfo(self.principal.timezone)
         today = datetime.now(UTC).astimezone(tz).date()
         first = today - timedelta(days=days - 1)
-        start = datetime.combine(first, time(), tz).astimezone(UTC)
-        end = datetime.combine(today + timedelta(days=1), time(), tz).astimezone(UTC)
+        window = {
+            "tz": self.principal.timezone,
+            "start": datetime.combine(first, time(), tz).astimezone(UTC),
+            "end": datetime.combine(today + timedelta(days=1), time(), tz).astimezone(UTC),
+        }
         conds = self._conditions(ward_id, None, None)
-        moved = tallies.retarget(conds, tallies.HOURS)
-        if moved is not None and _whole_hour_offsets(tz, first, today):
-            h = tallies.HOURS
-            day = func.date(func.timezone(literal(self.principal.timezone), h.c.hour))
-            query = (
-                select(day, func.sum(h.c.created), func.sum(h.c.resolved))
-                .where(*moved, h.c.hour >= start, h.c.hour < end)
-                .group_by(day)
-            )
-            counted = {d: (int(cr), int(rs)) for d, cr, rs in await self.session.execute(query)}
+        counted: dict[date, list[int]] = {}
+        if tallies.answers(conds, tallies.HOURS) and _whole_hour_offsets(tz, first, today):
+            stmt, params = shapes.statement("trends-hours", conds, _trend_from_hours)
+            for d, created, resolved in await self.session.execute(stmt, {**params, **window}):
+                counted[d] = [int(created), int(resolved)]
         else:
-            counted = await self._trends_from_tickets(conds, start, end)
-        return [TrendDay(date=d, created=counted.get(d, (0, 0))[0], resolved=counted.get(d, (0, 0))[1])
+            for index, column in enumerate(("created_at", "resolved_at")):
+                stmt, params = shapes.statement(("trends", column), conds, lambda c, col=column: _trend_from_tickets(c, col))
+                for d, n in await self.session.execute(stmt, {**params, **window}):
+                    counted.setdefault(d, [0, 0])[index] = int(n)
+        return [TrendDay(date=d, created=counted.get(d, [0, 0])[0], resolved=counted.get(d, [0, 0])[1])
                 for d in (first + timedelta(days=i) for i in range(days))]
 
-    async def _trends_from_tickets(self, conds: list[ColumnElement[bool]], start: datetime, end: datetime) -> dict[date, tuple[int, int]]:
-        tz = literal(self.principal.timezone)
-        out: dict[date, list[int]] = {}
-        for index, column in enumerate((T.c.created_at, T.c.resolved_at)):
-            day = func.date(func.timezone(tz, column))
-            rows = await self.session.execute(
-                select(day, func.count()).where(*conds, column >= start, column < end).group_by(day)
-            )
-            for d, n in rows:
-                out.setdefault(d, [0, 0])[index] = int(n)
-        return {d: (v[0], v[1]) for d, v in out.items()}
+
+def _trend_from_hours(conds: list[ColumnElement[bool]]) -> Any:
+    h = tallies.HOURS
+    moved = tallies.retarget(conds, h)
+    if moved is None:  # the caller checked; never drop a condition
+        raise RuntimeError("trend conditions are not answerable from ticket_hours")
+    day = func.date(func.timezone(bindparam("tz", type_=String), h.c.hour))
+    return (
+        select(day, func.sum(h.c.created), func.sum(h.c.resolved))
+        .where(*moved, h.c.hour >= _START, h.c.hour < _END)
+        .group_by(day)
+    )
+
+
+def _trend_from_tickets(conds: list[ColumnElement[bool]], column: str) -> Any:
+    at = T.c[column]
+    day = func.date(func.timezone(bindparam("tz", type_=String), at))
+    return select(day, func.count()).where(*conds, at >= _START, at < _END).group_by(day)
 
 
 def _whole_hour_offsets(tz: ZoneInfo, first: date, last: date) -> bool:
@@ -264,4 +306,3 @@ def _whole_hour_offsets(tz: ZoneInfo, first: date, last: date) -> bool:
             return False
         day += timedelta(days=1)
     return True
-
