@@ -6,9 +6,10 @@ Revises: 0001
 Why each piece exists (figures in bench/README.md):
 
 * Tallies. The list's exact `total` and the dashboard figures would otherwise count hundreds of
-  thousands of rows per request. `ticket_tallies` (per municipality) and `ticket_ward_tallies`
-  (per ward) hold, for every combination of the columns the list and the dashboard filter on by
-  equality, the count and the sums the figures need. Statement-level triggers on `tickets` add
+  thousands of rows per request. `ticket_ward_tallies` holds, for every combination of the
+  columns the list and the dashboard filter on by equality, the count and the sums the figures
+  need; `ticket_tallies` (without the ward) and `ticket_status_tallies` (status and sensitivity
+  only) hold the same at coarser grains, so a question reads the fewest rows that answer it. Statement-level triggers on `tickets` add
   the new rows' contribution and subtract the old rows', so the tallies are exact after every
   committed statement, whoever writes (the API, the sweep, a direct UPDATE). Rows are upserted
   in key order, so two transactions never lock the same tally rows in opposite orders.
@@ -48,6 +49,9 @@ FIREWALL_COLUMNS = "is_sensitive, reporter_id"
 
 WARD_DIMS = ("municipality_id", "ward_id", "category", "status", "severity", "assigned_team_id", "is_sensitive")
 MUNICIPAL_DIMS = tuple(d for d in WARD_DIMS if d != "ward_id")
+STATUS_DIMS = ("municipality_id", "status", "is_sensitive")
+# The same measures at three grains; a question reads the smallest that keys all it asks.
+TALLIES = {"ticket_ward_tallies": WARD_DIMS, "ticket_tallies": MUNICIPAL_DIMS, "ticket_status_tallies": STATUS_DIMS}
 BOTH = "r.sla_response_deadline IS NOT NULL AND r.sla_resolution_deadline IS NOT NULL"
 
 
@@ -157,12 +161,12 @@ def _upsert(table: str, dims: tuple[str, ...], select_sql: str, measures: tuple[
 
 
 def _apply(delta_sql: str) -> str:
-    """One statement: the signed rows of the change, folded into the three tally tables."""
-    ward = _upsert("ticket_ward_tallies", WARD_DIMS, _aggregate(WARD_DIMS, "delta", True), tuple(MEASURES))
-    mun = _upsert("ticket_tallies", MUNICIPAL_DIMS, _aggregate(MUNICIPAL_DIMS, "delta", True), tuple(MEASURES))
-    hours = _upsert("ticket_hours", HOUR_DIMS, _hour_rows("delta", True), HOUR_MEASURES)
-    due = _upsert("ticket_deadlines", HOUR_DIMS, _deadline_rows("delta", True), DEADLINE_MEASURES)
-    return f"WITH delta AS MATERIALIZED ({delta_sql}),\n  w AS ({ward}),\n  m AS ({mun}),\n  h AS ({hours})\n{due};"
+    """One statement: the signed rows of the change, folded into every tally table."""
+    upserts = [_upsert(t, dims, _aggregate(dims, "delta", True), tuple(MEASURES)) for t, dims in TALLIES.items()]
+    upserts.append(_upsert("ticket_hours", HOUR_DIMS, _hour_rows("delta", True), HOUR_MEASURES))
+    last = _upsert("ticket_deadlines", HOUR_DIMS, _deadline_rows("delta", True), DEADLINE_MEASURES)
+    ctes = "".join(f",\n  u{i} AS ({u})" for i, u in enumerate(upserts))
+    return f"WITH delta AS MATERIALIZED ({delta_sql}){ctes}\n{last};"
 
 
 TRIGGER_DELTAS = {
@@ -202,26 +206,23 @@ def _drift_part(table: str, dims: tuple[str, ...], measures: tuple[str, ...], ex
 
 
 def _functions() -> str:
-    ward_fresh = _aggregate(WARD_DIMS, "tickets", False)
-    mun_fresh = _aggregate(MUNICIPAL_DIMS, "tickets", False)
     hours_fresh = _hour_rows("tickets", False)
     due_fresh = _deadline_rows("tickets", False)
     m = ", ".join(MEASURES)
     drift = "\n  UNION ALL ".join(
         (
-            _drift_part("ticket_ward_tallies", WARD_DIMS, tuple(MEASURES), ward_fresh),
-            _drift_part("ticket_tallies", MUNICIPAL_DIMS, tuple(MEASURES), mun_fresh),
+            *(_drift_part(t, dims, tuple(MEASURES), _aggregate(dims, "tickets", False)) for t, dims in TALLIES.items()),
             _drift_part("ticket_hours", HOUR_DIMS, HOUR_MEASURES, hours_fresh),
             _drift_part("ticket_deadlines", HOUR_DIMS, DEADLINE_MEASURES, due_fresh),
         )
     )
+    clear = "".join(f"\n  DELETE FROM {t};" for t in (*TALLIES, *HOUR_TABLES))
+    fill = "".join(
+        f"\n  INSERT INTO {t} ({', '.join(dims)}, {m}) {_aggregate(dims, 'tickets', False)};" for t, dims in TALLIES.items()
+    )
     return f"""
 CREATE FUNCTION ticket_tallies_on_truncate() RETURNS trigger {DEFINER} AS $$
-BEGIN
-  DELETE FROM ticket_ward_tallies;
-  DELETE FROM ticket_tallies;
-  DELETE FROM ticket_hours;
-  DELETE FROM ticket_deadlines;
+BEGIN{clear}
   RETURN NULL;
 END $$;
 REVOKE ALL ON FUNCTION ticket_tallies_on_truncate() FROM PUBLIC;
@@ -230,13 +231,7 @@ CREATE TRIGGER ticket_tallies_on_truncate AFTER TRUNCATE ON tickets
 
 -- Recompute every tally from the tickets: after a bulk load made with triggers disabled.
 CREATE FUNCTION ticket_tallies_rebuild() RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
-BEGIN
-  DELETE FROM ticket_ward_tallies;
-  DELETE FROM ticket_tallies;
-  DELETE FROM ticket_hours;
-  DELETE FROM ticket_deadlines;
-  INSERT INTO ticket_ward_tallies ({", ".join(WARD_DIMS)}, {m}) {ward_fresh};
-  INSERT INTO ticket_tallies ({", ".join(MUNICIPAL_DIMS)}, {m}) {mun_fresh};
+BEGIN{clear}{fill}
   INSERT INTO ticket_hours (municipality_id, is_sensitive, hour, created, resolved) {hours_fresh};
   INSERT INTO ticket_deadlines (municipality_id, is_sensitive, hour, {", ".join(DEADLINE_MEASURES)}) {due_fresh};
 END $$;
@@ -319,7 +314,7 @@ GRANT SELECT ON tickets_searchable TO {APP_ROLE};
 
 def _security() -> str:
     parts = []
-    for t in ("ticket_tallies", "ticket_ward_tallies", *HOUR_TABLES):
+    for t in (*TALLIES, *HOUR_TABLES):
         parts.append(
             f"""ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON {t} USING (municipality_id = app_municipality_id())
@@ -330,8 +325,8 @@ GRANT SELECT ON {t} TO {APP_ROLE};"""
 
 
 def upgrade() -> None:
-    op.execute(_tally_table("ticket_ward_tallies", WARD_DIMS))
-    op.execute(_tally_table("ticket_tallies", MUNICIPAL_DIMS))
+    for table, dims in TALLIES.items():
+        op.execute(_tally_table(table, dims))
     for table, measures in (("ticket_hours", HOUR_MEASURES), ("ticket_deadlines", DEADLINE_MEASURES)):
         columns = "".join(f"  {m} bigint NOT NULL DEFAULT 0,\n" for m in measures)
         op.execute(
@@ -363,4 +358,4 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS ticket_tallies_on_{name} ON tickets;")
         op.execute(f"DROP FUNCTION IF EXISTS ticket_tallies_on_{name}();")
     op.execute("DROP FUNCTION IF EXISTS ticket_tallies_rebuild(), ticket_tallies_drift();")
-    op.execute("DROP TABLE IF EXISTS ticket_deadlines, ticket_hours, ticket_tallies, ticket_ward_tallies;")
+    op.execute(f"DROP TABLE IF EXISTS {', '.join((*HOUR_TABLES, *TALLIES))};")

@@ -52,8 +52,8 @@ class _Source:
     ticket_conds: list[ColumnElement[bool]]
 
     @classmethod
-    def of(cls, conds: list[ColumnElement[bool]]) -> "_Source":
-        found = tallies.tally_for(conds)
+    def of(cls, conds: list[ColumnElement[bool]], grouped_by: tuple[str, ...] = ()) -> "_Source":
+        found = tallies.tally_for(conds, grouped_by)
         return cls(T, conds, conds) if found is None else cls(found[0], found[1], conds)
 
     @property
@@ -180,7 +180,7 @@ class DashboardService:
 
     async def _row(self, tag: str, conds: list[ColumnElement[bool]], wanted: tuple[str, ...]) -> dict[str, int]:
         stmt, params = shapes.statement((tag, wanted), conds, lambda c: _figures(_Source.of(c), wanted))
-        row = (await self.session.execute(stmt, params)).one()
+        row = (await shapes.execute(self.session, stmt, params)).one()
         return {k: int(v) if k != "response_seconds" else v for k, v in row._mapping.items()}
 
     async def get_metrics(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
@@ -215,7 +215,7 @@ class DashboardService:
     async def get_volume_by_category(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                                      created_to: datetime | None = None) -> list[CategoryVolume]:
         def build(conds: list[ColumnElement[bool]]) -> Any:
-            src = _Source.of(conds)
+            src = _Source.of(conds, ("category",))
             c = src.table.c
             return (
                 select(c.category, src.count(c.status.in_(OPEN_VALUES)), src.count(c.status.in_(RESOLVED_VALUES)))
@@ -224,14 +224,14 @@ class DashboardService:
             )
 
         stmt, params = shapes.statement("volume", self._conditions(ward_id, created_from, created_to), build)
-        found = {category: (int(o), int(r)) for category, o, r in await self.session.execute(stmt, params)}
+        found = {category: (int(o), int(r)) for category, o, r in await shapes.execute(self.session, stmt, params)}
         return [CategoryVolume(category=cat, open=found.get(cat.value, (0, 0))[0], resolved=found.get(cat.value, (0, 0))[1])
                 for cat in SERVICE_CATEGORIES]
 
     async def get_team_workload(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                                 created_to: datetime | None = None) -> list[TeamWorkload]:
         def build(conds: list[ColumnElement[bool]]) -> Any:
-            src = _Source.of(conds)
+            src = _Source.of(conds, ("assigned_team_id",))
             c = src.table.c
             counts = (
                 select(c.assigned_team_id.label("team_id"), src.count(c.status.in_(OPEN_VALUES)).label("open_count"),
@@ -250,7 +250,7 @@ class DashboardService:
             )
 
         stmt, params = shapes.statement("workload", self._conditions(ward_id, created_from, created_to), build)
-        rows = await self.session.execute(stmt, {**params, "team_municipality": self.principal.municipality_id})
+        rows = await shapes.execute(self.session, stmt, {**params, "team_municipality": self.principal.municipality_id})
         return [TeamWorkload(team_id=i, team_name=n, open_count=int(o), total_count=int(t)) for i, n, o, t in rows]
 
     async def get_trends(self, days: int = 30, ward_id: uuid.UUID | None = None) -> list[TrendDay]:
@@ -267,12 +267,12 @@ class DashboardService:
         counted: dict[date, list[int]] = {}
         if tallies.answers(conds, tallies.HOURS) and _whole_hour_offsets(tz, first, today):
             stmt, params = shapes.statement("trends-hours", conds, _trend_from_hours)
-            for d, created, resolved in await self.session.execute(stmt, {**params, **window}):
+            for d, created, resolved in await shapes.execute(self.session, stmt, {**params, **window}):
                 counted[d] = [int(created), int(resolved)]
         else:
             for index, column in enumerate(("created_at", "resolved_at")):
                 stmt, params = shapes.statement(("trends", column), conds, lambda c, col=column: _trend_from_tickets(c, col))
-                for d, n in await self.session.execute(stmt, {**params, **window}):
+                for d, n in await shapes.execute(self.session, stmt, {**params, **window}):
                     counted.setdefault(d, [0, 0])[index] = int(n)
         return [TrendDay(date=d, created=counted.get(d, [0, 0])[0], resolved=counted.get(d, [0, 0])[1])
                 for d in (first + timedelta(days=i) for i in range(days))]

@@ -268,6 +268,6 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
     with psycopg.connect(_dsn(database_url), autocommit=True) as conn:
         conn.execute("ANALYZE tickets" if empty else "VACUUM (ANALYZE) tickets")
         conn.execute("VACUUM (ANALYZE) ticket_events")
-        conn.execute("ANALYZE ticket_tallies, ticket_ward_tallies, ticket_hours, users, teams, wards")
+        conn.execute("ANALYZE ticket_status_tallies, ticket_tallies, ticket_ward_tallies, ticket_hours, ticket_deadlines, users, teams, wards")
     log.info("seed: %d municipalities, %d tickets in %.1fs", municipalities, tickets, time.monotonic() - started)
     return logins

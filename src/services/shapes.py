@@ -13,7 +13,8 @@ anything else that varies between requests must be a `bindparam` whose value the
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Executable, bindparam
+from sqlalchemy import BindParameter, ColumnElement, CursorResult, Executable, bindparam
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import visitors
 
 MAX_SHAPES = 1024
@@ -43,3 +44,10 @@ def statement(
         if len(_built) < MAX_SHAPES:
             _built[shape] = stmt
     return stmt, params
+
+
+async def execute(session: AsyncSession, stmt: Any, params: dict[str, Any]) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection (same transaction), skipping the ORM's
+    result machinery: these statements return plain rows, never entities."""
+    connection = await session.connection()
+    return await connection.execute(stmt, params)

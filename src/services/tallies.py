@@ -1,6 +1,7 @@
 """Reading what migration 0002 keeps for the list and the dashboard: tallies, hours, the search view.
 
-The triggers of 0002 keep `ticket_tallies` (per municipality), `ticket_ward_tallies` (per ward),
+The triggers of 0002 keep `ticket_status_tallies`, `ticket_tallies` (per municipality),
+`ticket_ward_tallies` (per ward),
 `ticket_hours` and `ticket_deadlines` exact after every statement on tickets. A question can be answered from them
 when every condition it asks is about a column they are keyed by. `retarget` decides that and
 moves the very conditions the access policy wrote onto the tally's columns of the same names:
@@ -50,6 +51,10 @@ def _measure_columns() -> list[Column]:
 
 
 MUNICIPAL = Table("ticket_tallies", _meta, *_dimension_columns(False), *_measure_columns())
+STATUS = Table(
+    "ticket_status_tallies", _meta, Column("municipality_id", Uuid), Column("status", String),
+    Column("is_sensitive", Boolean), *_measure_columns(),
+)
 WARD = Table("ticket_ward_tallies", _meta, *_dimension_columns(True), *_measure_columns())
 HOURS = Table(
     "ticket_hours",
@@ -74,7 +79,7 @@ DEADLINES = Table(
 SEARCHABLE = Table("tickets_searchable", _meta, *(Column(c.name, c.type) for c in TICKETS.columns))
 
 _NOT_KEYS = frozenset(MEASURES) | {"created", "resolved", "hour", "open_due", "unresolved_due", "unresponded_due"}
-_DIMENSIONS = {table: frozenset(c.name for c in table.columns) - _NOT_KEYS for table in (MUNICIPAL, WARD, HOURS, DEADLINES)}
+_DIMENSIONS = {table: frozenset(c.name for c in table.columns) - _NOT_KEYS for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES)}
 
 
 def ticket_columns(conditions: Iterable[ColumnElement[bool]]) -> set[str]:
@@ -100,9 +105,14 @@ def retarget(conditions: Sequence[ColumnElement[bool]], table: Table) -> list[Co
     return [adapter.traverse(c) for c in conditions]
 
 
-def tally_for(conditions: Sequence[ColumnElement[bool]]) -> tuple[Table, list[ColumnElement[bool]]] | None:
-    """The smallest tally that answers these conditions exactly, with the conditions moved onto it."""
-    for table in (MUNICIPAL, WARD):
+def tally_for(
+    conditions: Sequence[ColumnElement[bool]], grouped_by: Iterable[str] = ()
+) -> tuple[Table, list[ColumnElement[bool]]] | None:
+    """The smallest tally that answers these conditions (and groups by those columns) exactly,
+    with the conditions moved onto it."""
+    for table in (STATUS, MUNICIPAL, WARD):
+        if not set(grouped_by) <= _DIMENSIONS[table]:
+            continue
         moved = retarget(conditions, table)
         if moved is not None:
             return table, moved

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Select, Table, bindparam, cast, func, or_, select, text
+from sqlalchemy import BigInteger, Column, ColumnElement, DateTime, False_, Integer, Select, Table, True_, bindparam, cast, func, or_, select, text
+from sqlalchemy.sql import operators
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.ticket import Ticket
@@ -137,25 +138,44 @@ def _count_statement(conds: list[ColumnElement[bool]], searching: bool) -> Any:
 
 
 def _rows_statement(conds: list[ColumnElement[bool]], searching: bool, params: TicketListParams, bound: str | None) -> Any:
-    """The page, each row led by the total (one round trip; an empty page counts separately)."""
+    """The page, each row led by the total (one round trip; an empty page counts separately).
+
+    bound: None (plain offset), "before"/"from" (created_at bound given as :bound, offset within
+    it), or "anchor" (the bound and the offset within it found in SQL, in the first hour batch).
+    """
     total = _count_statement(conds, searching).scalar_subquery()
     source, moved = _source(conds, searching)
-    if bound == "before":
-        moved.append(source.c.created_at < bindparam("bound", type_=DateTime(timezone=True)))
-    elif bound == "from":
-        moved.append(source.c.created_at >= bindparam("bound", type_=DateTime(timezone=True)))
+    offset: Any = bindparam("offset", type_=BigInteger)
+    desc = params.sort_order is SortOrder.DESC
+    if bound == "anchor":
+        anchor = _anchor_statement(conds, desc, False, _pins_sensitivity(conds)).cte("anchor")
+        at = select(anchor.c.bound).scalar_subquery()
+        moved.append(source.c.created_at < at if desc else source.c.created_at >= at)
+        offset = offset - select(anchor.c.before).scalar_subquery()
+    elif bound is not None:
+        at = bindparam("bound", type_=DateTime(timezone=True))
+        moved.append(source.c.created_at < at if bound == "before" else source.c.created_at >= at)
     return (
         select(total, *(source.c[name] for name in RESPONSE_FIELDS))
         .where(*moved)
         .order_by(*_ordering(source, params))
-        .offset(bindparam("offset", type_=BigInteger))
+        .offset(offset)
         .limit(bindparam("limit", type_=Integer))
     )
 
 
-def _hours_statement(conds: list[ColumnElement[bool]], desc: bool, continued: bool) -> Any:
-    """Over the next HOURS_PER_READ hours from the requested end: the first whose running count passes
-    :offset, with the rows before it, or else the last hour read with the running count through it."""
+def _pins_sensitivity(conds: list[ColumnElement[bool]]) -> bool:
+    """Whether one of the conditions fixes `is_sensitive` (then an hour has at most one hours row)."""
+    for cond in conds:
+        left, right = getattr(cond, "left", None), getattr(cond, "right", None)
+        if isinstance(left, Column) and left.table is tallies.TICKETS and left.name == "is_sensitive":
+            if isinstance(right, (True_, False_)) and getattr(cond, "operator", None) in (operators.is_, operators.eq):
+                return True
+    return False
+
+
+def _hour_batch(conds: list[ColumnElement[bool]], desc: bool, continued: bool, pinned: bool) -> Any:
+    """The next HOURS_PER_READ hours from the requested end, with the tickets created in each."""
     h = tallies.HOURS
     moved = tallies.retarget(conds, h)
     if moved is None:
@@ -163,30 +183,34 @@ def _hours_statement(conds: list[ColumnElement[bool]], desc: bool, continued: bo
     if continued:
         after = bindparam("after", type_=DateTime(timezone=True))
         moved.append(h.c.hour < after if desc else h.c.hour > after)
-    order = h.c.hour.desc() if desc else h.c.hour.asc()
-    batch = (
-        select(h.c.hour, cast(func.sum(h.c.created), Integer).label("created"))  # int sums stay off numeric
-        .where(*moved)
-        .group_by(h.c.hour)
-        .order_by(order)
-        .limit(HOURS_PER_READ)
-        .subquery()
-    )
-    b_order = batch.c.hour.desc() if desc else batch.c.hour.asc()
+    created = cast(h.c.created if pinned else func.sum(h.c.created), Integer)  # int sums stay off numeric
+    query = select(h.c.hour, created.label("created")).where(*moved)
+    if not pinned:
+        query = query.group_by(h.c.hour)
+    return query.order_by(h.c.hour.desc() if desc else h.c.hour.asc()).limit(HOURS_PER_READ).subquery("batch")
+
+
+def _anchor_statement(conds: list[ColumnElement[bool]], desc: bool, continued: bool, pinned: bool) -> Any:
+    """In the batch, the first hour whose running count passes :offset, with the rows before it."""
+    batch = _hour_batch(conds, desc, continued, pinned)
+    order = batch.c.hour.desc() if desc else batch.c.hour.asc()
     running = select(
-        batch.c.hour,
-        batch.c.created,
-        func.sum(batch.c.created).over(order_by=b_order, rows=(None, 0)).label("through"),
-        func.count().over().label("hours"),
-        func.row_number().over(order_by=b_order).label("position"),
-    ).subquery()
-    offset = bindparam("offset", type_=BigInteger)
+        batch.c.hour, batch.c.created, func.sum(batch.c.created).over(order_by=order, rows=(None, 0)).label("through")
+    ).subquery("running")
+    end = running.c.hour + timedelta(hours=1) if desc else running.c.hour
     return (
-        select(running.c.hour, running.c.through - running.c.created, running.c.through, running.c.hours)
-        .where((running.c.through > offset) | (running.c.position == running.c.hours))
-        .order_by(running.c.position)
+        select(running.c.hour, end.label("bound"), (running.c.through - running.c.created).label("before"))
+        .where(running.c.through > bindparam("offset", type_=BigInteger))
+        .order_by(running.c.hour.desc() if desc else running.c.hour.asc())
         .limit(1)
     )
+
+
+def _batch_statement(conds: list[ColumnElement[bool]], desc: bool, continued: bool, pinned: bool) -> Any:
+    """The batch's size in hours and rows, and where it ends."""
+    batch = _hour_batch(conds, desc, continued, pinned)
+    end = func.min(batch.c.hour) if desc else func.max(batch.c.hour)
+    return select(func.count(), func.coalesce(func.sum(batch.c.created), 0), end)
 
 
 async def _skip_hours(session: AsyncSession, conds: list[ColumnElement[bool]], offset: int, desc: bool) -> tuple[datetime, int] | None:
@@ -196,43 +220,50 @@ async def _skip_hours(session: AsyncSession, conds: list[ColumnElement[bool]], o
     running count passes `offset`: the cost follows the page's position, not the history. None
     when the offset is past the last row.
     """
+    pinned = _pins_sensitivity(conds)
     after: datetime | None = None
     while True:
         continued = after is not None
-        stmt, values = shapes.statement(("hours", desc, continued), conds, lambda c: _hours_statement(c, desc, continued))
-        values = {**values, "offset": offset, **({"after": after} if continued else {})}
-        row = (await session.execute(stmt, values)).first()
-        if row is None:
-            return None
-        hour, before, through, hours = row
-        if through > offset:
-            return hour, offset - int(before)
+        extra = {"after": after} if continued else {}
+        stmt, values = shapes.statement(("anchor", desc, continued, pinned), conds,
+                                        lambda c: _anchor_statement(c, desc, continued, pinned))
+        row = (await shapes.execute(session, stmt, {**values, **extra, "offset": offset})).first()
+        if row is not None:
+            return row.hour, offset - int(row.before)
+        stmt, values = shapes.statement(("batch", desc, continued, pinned), conds,
+                                        lambda c: _batch_statement(c, desc, continued, pinned))
+        hours, rows, end = (await shapes.execute(session, stmt, {**values, **extra})).one()
         if hours < HOURS_PER_READ:
             return None
-        offset -= int(through)
-        after = hour
+        offset -= int(rows)
+        after = end
 
 
 async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], searching: bool, params: TicketListParams) -> list[Any]:
+    """The page's rows, each led by the total; deep pages of the created_at order skip whole hours."""
     offset = params.page * params.page_size
-    bound: str | None = None
-    values: dict[str, Any] = {}
     desc = params.sort_order is SortOrder.DESC
-    if (
-        params.sort_by is SortKey.CREATED_AT
-        and offset >= SKIP_FROM_OFFSET
-        and not searching
+    deep = (
+        params.sort_by is SortKey.CREATED_AT and offset >= SKIP_FROM_OFFSET and not searching
         and tallies.answers(conds, tallies.HOURS)
-    ):
-        skip = await _skip_hours(session, conds, offset, desc)
-        if skip is None:
-            return []
-        hour, offset = skip
-        bound, values["bound"] = ("before", hour + timedelta(hours=1)) if desc else ("from", hour)
-    tag = ("rows+total", params.sort_by, params.sort_order, bound)
-    stmt, cond_values = shapes.statement(tag, conds, lambda c: _rows_statement(c, searching, params, bound))
-    result = await session.execute(stmt, {**cond_values, **values, "offset": offset, "limit": params.page_size})
-    return list(result.all())
+    )
+
+    async def rows(bound: str | None, **values: Any) -> list[Any]:
+        tag = ("rows+total", params.sort_by, params.sort_order, bound)
+        stmt, cond_values = shapes.statement(tag, conds, lambda c: _rows_statement(c, searching, params, bound))
+        result = await shapes.execute(session, stmt, {**cond_values, "limit": params.page_size, **values})
+        return list(result.all())
+
+    if not deep:
+        return await rows(None, offset=offset)
+    found = await rows("anchor", offset=offset)  # the common case: within the first batch of hours
+    if found:
+        return found
+    skip = await _skip_hours(session, conds, offset, desc)
+    if skip is None:
+        return []
+    hour, within = skip
+    return await rows("before" if desc else "from", offset=within, bound=hour + timedelta(hours=1) if desc else hour)
 
 
 async def list_tickets(session: AsyncSession, principal: Principal, params: TicketListParams) -> PaginatedTicketResponse:
@@ -246,7 +277,7 @@ async def list_tickets(session: AsyncSession, principal: Principal, params: Tick
         total = int(rows[0][0])
     else:
         stmt, values = shapes.statement("total", conds, lambda c: _count_statement(c, searching))
-        total = int((await session.execute(stmt, values)).scalar_one())
+        total = int((await shapes.execute(session, stmt, values)).scalar_one())
     return PaginatedTicketResponse.model_validate({
         "tickets": [dict(zip(RESPONSE_FIELDS, row[1:], strict=True)) for row in rows],
         "total": total,
