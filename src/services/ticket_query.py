@@ -187,7 +187,7 @@ def _hour_batch(conds: list[ColumnElement[bool]], desc: bool, continued: bool, p
     query = select(h.c.hour, created.label("created")).where(*moved)
     if not pinned:
         query = query.group_by(h.c.hour)
-    return query.order_by(h.c.hour.desc() if desc else h.c.hour.asc()).limit(HOURS_PER_READ).subquery("batch")
+    return query.order_by(h.c.hour.desc() if desc else h.c.hour.asc()).limit(bindparam("batch", type_=Integer)).subquery("batch")
 
 
 def _anchor_statement(conds: list[ColumnElement[bool]], desc: bool, continued: bool, pinned: bool) -> Any:
@@ -224,7 +224,7 @@ async def _skip_hours(session: AsyncSession, conds: list[ColumnElement[bool]], o
     after: datetime | None = None
     while True:
         continued = after is not None
-        extra = {"after": after} if continued else {}
+        extra = {"batch": HOURS_PER_READ, **({"after": after} if continued else {})}
         stmt, values = shapes.statement(("anchor", desc, continued, pinned), conds,
                                         lambda c: _anchor_statement(c, desc, continued, pinned))
         row = (await shapes.execute(session, stmt, {**values, **extra, "offset": offset})).first()
@@ -248,10 +248,11 @@ async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], se
         and tallies.answers(conds, tallies.HOURS)
     )
 
-    async def rows(bound: str | None, **values: Any) -> list[Any]:
-        tag = ("rows+total", params.sort_by, params.sort_order, bound)
-        stmt, cond_values = shapes.statement(tag, conds, lambda c: _rows_statement(c, searching, params, bound))
-        result = await shapes.execute(session, stmt, {**cond_values, "limit": params.page_size, **values})
+    async def rows(mode: str | None, **values: Any) -> list[Any]:
+        tag = ("rows+total", params.sort_by, params.sort_order, mode)
+        stmt, cond_values = shapes.statement(tag, conds, lambda c: _rows_statement(c, searching, params, mode))
+        extra = {"batch": HOURS_PER_READ} if mode == "anchor" else {}
+        result = await shapes.execute(session, stmt, {**cond_values, "limit": params.page_size, **extra, **values})
         return list(result.all())
 
     if not deep:
