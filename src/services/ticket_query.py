@@ -19,7 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Column, ColumnElement, DateTime, False_, Integer, Select, Table, True_, bindparam, cast, func, or_, select, text
+from sqlalchemy import (
+    BigInteger, Column, ColumnElement, DateTime, False_, Integer, Select, Table, True_, bindparam, cast, func, literal_column,
+    or_, select, text, tuple_,
+)
 from sqlalchemy.sql import operators
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,9 +88,9 @@ def search_condition(source: Any, term: str) -> ColumnElement[bool]:
     return or_(source.c.tracking_number.ilike(pattern, escape="\\"), source.c.description.ilike(pattern, escape="\\"))
 
 
-def _ordering(source: Any, params: TicketListParams) -> list[Any]:
+def _ordering(source: Any, params: TicketListParams, sort_column: str | None = None) -> list[Any]:
     """The sort key, then id in the same direction: a total, stable order."""
-    column = source.c[_SORT_COLUMNS[params.sort_by]]
+    column = source.c[sort_column or _SORT_COLUMNS[params.sort_by]]
     if params.sort_order is SortOrder.ASC:
         return [column.asc(), source.c.id.asc()]
     return [column.desc(), source.c.id.desc()]
@@ -137,30 +140,65 @@ def _count_statement(conds: list[ColumnElement[bool]], searching: bool) -> Any:
     return select(func.count()).select_from(source).where(*moved)
 
 
-def _rows_statement(conds: list[ColumnElement[bool]], searching: bool, params: TicketListParams, bound: str | None) -> Any:
+def _rows_statement(conds: list[ColumnElement[bool]], searching: bool, params: TicketListParams, mode: str) -> Any:
     """The page, each row led by the total (one round trip; an empty page counts separately).
 
-    bound: None (plain offset), "before"/"from" (created_at bound given as :bound, offset within
-    it), or "anchor" (the bound and the offset within it found in SQL, in the first hour batch).
+    mode "first": the first page; "offset": OFFSET :offset; "anchor": the hour holding the page's
+    first row and its rank in that hour found in SQL from the first batch of hours; "hour": the
+    same given as :hour_start, :hour_end and :within. The last two then start the page at that
+    row by its (created_at, id) key rather than by OFFSET. LIMIT is written into the statement:
+    with no unknown LIMIT or OFFSET, PostgreSQL can keep one generic plan instead of planning
+    every request.
     """
+    if searching:
+        return _search_rows_statement(conds, params, mode)
     total = _count_statement(conds, searching).scalar_subquery()
     source, moved = _source(conds, searching)
-    offset: Any = bindparam("offset", type_=BigInteger)
-    desc = params.sort_order is SortOrder.DESC
-    if bound == "anchor":
-        anchor = _anchor_statement(conds, desc, False, _pins_sensitivity(conds)).cte("anchor")
-        at = select(anchor.c.bound).scalar_subquery()
-        moved.append(source.c.created_at < at if desc else source.c.created_at >= at)
-        offset = offset - select(anchor.c.before).scalar_subquery()
-    elif bound is not None:
-        at = bindparam("bound", type_=DateTime(timezone=True))
-        moved.append(source.c.created_at < at if bound == "before" else source.c.created_at >= at)
+    query = select(total, *(source.c[name] for name in RESPONSE_FIELDS))
+    if mode in ("anchor", "hour"):
+        desc = params.sort_order is SortOrder.DESC
+        if mode == "anchor":
+            anchor = _anchor_statement(conds, desc, False, _pins_sensitivity(conds)).cte("anchor")
+            hour_start, hour_end = select(anchor.c.hour).scalar_subquery(), select(anchor.c.hour_end).scalar_subquery()
+            within: Any = bindparam("offset", type_=BigInteger) - select(anchor.c.before).scalar_subquery()
+        else:
+            hour_start = bindparam("hour_start", type_=DateTime(timezone=True))
+            hour_end = bindparam("hour_end", type_=DateTime(timezone=True))
+            within = bindparam("within", type_=BigInteger)
+        first = (
+            select(source.c.created_at, source.c.id)
+            .where(*moved, source.c.created_at >= hour_start, source.c.created_at < hour_end)
+            .order_by(*_ordering(source, params))
+            .offset(within)
+            .limit(1)
+            .cte("first_row")
+        )
+        key = tuple_(source.c.created_at, source.c.id)
+        start = tuple_(select(first.c.created_at).scalar_subquery(), select(first.c.id).scalar_subquery())
+        moved.append(key <= start if desc else key >= start)
+    elif mode == "offset":
+        query = query.offset(bindparam("offset", type_=BigInteger))
+    return query.where(*moved).order_by(*_ordering(source, params)).limit(literal_column(str(params.page_size)))
+
+
+def _search_rows_statement(conds: list[ColumnElement[bool]], params: TicketListParams, mode: str) -> Any:
+    """A search's page: the matches are found once (through the trigram indexes when there are
+    any), counted, and ordered by their sort key; the page's rows are then read by id.
+
+    How many rows match a substring is unknown to the planner, so an ordered scan that hopes to
+    meet 50 matches early could read a whole municipality for a word that matches nothing; this
+    way the cost is that of the matches, which the exact total has to visit anyway.
+    """
+    source, moved = _source(conds, True)
+    matches = select(source.c.id, source.c[_SORT_COLUMNS[params.sort_by]].label("sort_key")).where(*moved).cte("matches")
+    total = select(func.count()).select_from(matches).scalar_subquery()
+    page = select(matches.c.id).order_by(*_ordering(matches, params, "sort_key")).limit(literal_column(str(params.page_size)))
+    if mode == "offset":
+        page = page.offset(bindparam("offset", type_=BigInteger))
     return (
         select(total, *(source.c[name] for name in RESPONSE_FIELDS))
-        .where(*moved)
+        .where(source.c.id.in_(page))
         .order_by(*_ordering(source, params))
-        .offset(offset)
-        .limit(bindparam("limit", type_=Integer))
     )
 
 
@@ -197,9 +235,9 @@ def _anchor_statement(conds: list[ColumnElement[bool]], desc: bool, continued: b
     running = select(
         batch.c.hour, batch.c.created, func.sum(batch.c.created).over(order_by=order, rows=(None, 0)).label("through")
     ).subquery("running")
-    end = running.c.hour + timedelta(hours=1) if desc else running.c.hour
     return (
-        select(running.c.hour, end.label("bound"), (running.c.through - running.c.created).label("before"))
+        select(running.c.hour, (running.c.hour + timedelta(hours=1)).label("hour_end"),
+               (running.c.through - running.c.created).label("before"))
         .where(running.c.through > bindparam("offset", type_=BigInteger))
         .order_by(running.c.hour.desc() if desc else running.c.hour.asc())
         .limit(1)
@@ -248,15 +286,14 @@ async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], se
         and tallies.answers(conds, tallies.HOURS)
     )
 
-    async def rows(mode: str | None, **values: Any) -> list[Any]:
-        tag = ("rows+total", params.sort_by, params.sort_order, mode)
+    async def rows(mode: str, **values: Any) -> list[Any]:
+        tag = ("rows+total", params.sort_by, params.sort_order, params.page_size, mode)
         stmt, cond_values = shapes.statement(tag, conds, lambda c: _rows_statement(c, searching, params, mode))
         extra = {"batch": HOURS_PER_READ} if mode == "anchor" else {}
-        result = await shapes.execute(session, stmt, {**cond_values, "limit": params.page_size, **extra, **values})
-        return list(result.all())
+        return list((await shapes.execute(session, stmt, {**cond_values, **extra, **values})).all())
 
     if not deep:
-        return await rows(None, offset=offset)
+        return await rows("offset", offset=offset) if offset else await rows("first")
     found = await rows("anchor", offset=offset)  # the common case: within the first batch of hours
     if found:
         return found
@@ -264,7 +301,7 @@ async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], se
     if skip is None:
         return []
     hour, within = skip
-    return await rows("before" if desc else "from", offset=within, bound=hour + timedelta(hours=1) if desc else hour)
+    return await rows("hour", hour_start=hour, hour_end=hour + timedelta(hours=1), within=within)
 
 
 async def list_tickets(session: AsyncSession, principal: Principal, params: TicketListParams) -> PaginatedTicketResponse:
