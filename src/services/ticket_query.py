@@ -7,8 +7,10 @@ How it stays fast at millions of tickets (bench/README.md has the figures):
 * the total comes from the tallies kept by the database (src/services/tallies.py) whenever the
   conditions are all equality filters on tally columns; otherwise it is counted from the
   tickets through the indexes (a created range, a search, a field worker's own tickets);
-* deep pages of the default sort skip whole hours with `ticket_hours` instead of walking every
-  earlier row, so the cost follows the page's position, not the history;
+* the total and the page come back from one statement, built once per shape (src/services/shapes.py);
+* deep pages of the default sort find the hour holding their first row in `ticket_hours` and start
+  there by (created_at, id) rather than walking every earlier row: the cost follows the page's
+  position, not the history;
 * search reads `tickets_searchable` (the tickets policies as a view, see migration 0002), the
   only way the trigram indexes can serve a search made under row-level security.
 """
@@ -20,11 +22,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger, Column, ColumnElement, DateTime, False_, Integer, Select, Table, True_, bindparam, cast, func, literal_column,
-    or_, select, text, tuple_,
+    BigInteger,
+    Column,
+    ColumnElement,
+    DateTime,
+    False_,
+    Integer,
+    Select,
+    Table,
+    True_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
 )
-from sqlalchemy.sql import operators
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import operators
 
 from src.models.ticket import Ticket
 from src.schemas.ticket import PaginatedTicketResponse, TicketResponse
