@@ -1,8 +1,12 @@
 """The SLA sweep (SPEC §2.1 Escalation): run every minute by each service process and by the CLI.
 
-Several processes may sweep at the same moment. Each takes the rows it works on with
+Several processes may sweep at the same moment. Each takes the ticket it works on with
 `FOR UPDATE SKIP LOCKED`, and a ticket remembers when each breach was logged, so every
 `escalated` and `sla_breached` event is written exactly once.
+
+Each ticket is swept in a transaction of its own with a single UPDATE of `tickets`: the tally
+triggers lock their rows in key order within one statement, so a sweep holding locks from
+several statements could deadlock with a request or another sweep; one statement cannot.
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +22,6 @@ from src.models.ticket import Ticket
 from src.services.live_publish import TICKET_ESCALATED, publish_ticket_event
 from src.services.ticket_events import record_event
 
-BATCH = 500
 OPEN_VALUES = [s.value for s in OPEN_SET]
 
 
@@ -47,7 +50,7 @@ def _candidates(now: datetime):
             ),
         )
         .order_by(t.sla_resolution_deadline)
-        .limit(BATCH)
+        .limit(1)
         .with_for_update(skip_locked=True)
     )
 
@@ -63,9 +66,11 @@ async def _sweep_ticket(session: AsyncSession, ticket: Ticket, now: datetime, re
         resolution_late
         or (ticket.status == TicketStatus.OPEN.value and ticket.sla_response_deadline is not None and ticket.sla_response_deadline < now)
     )
+    log_response = response_late and ticket.response_breach_logged_at is None
+    log_resolution = resolution_late and ticket.resolution_breach_logged_at is None
+    previous = ticket.status
+    reason = "Resolution deadline passed" if resolution_late else "No response before the response deadline"
     if must_escalate:
-        previous = ticket.status
-        reason = "Resolution deadline passed" if resolution_late else "No response before the response deadline"
         ticket.status = TicketStatus.ESCALATED.value
         ticket.escalated_at = now
         ticket.escalation_reason = reason
@@ -76,30 +81,31 @@ async def _sweep_ticket(session: AsyncSession, ticket: Ticket, now: datetime, re
             )
             if manager is not None:
                 ticket.assigned_to = manager
+    if log_response:
+        ticket.response_breach_logged_at = now
+    if log_resolution:
+        ticket.resolution_breach_logged_at = now
+    await session.flush()  # the one UPDATE of this ticket
+    if must_escalate:
         await record_event(session, ticket, EventKind.ESCALATED, None, **{"from": previous, "reason": reason, "assigned_to": ticket.assigned_to})
         result.escalated += 1
         result.tickets.append(ticket.tracking_number)
-    if response_late and ticket.response_breach_logged_at is None:
-        ticket.response_breach_logged_at = now
+        await publish_ticket_event(session, TICKET_ESCALATED, ticket)
+    if log_response:
         await record_event(session, ticket, EventKind.SLA_BREACHED, None, deadline="response", due=ticket.sla_response_deadline)
         result.breaches += 1
-    if resolution_late and ticket.resolution_breach_logged_at is None:
-        ticket.resolution_breach_logged_at = now
+    if log_resolution:
         await record_event(session, ticket, EventKind.SLA_BREACHED, None, deadline="resolution", due=ticket.sla_resolution_deadline)
         result.breaches += 1
-    if must_escalate:
-        await publish_ticket_event(session, TICKET_ESCALATED, ticket)
 
 
 async def run_sweep(db: Database, now: datetime | None = None) -> SweepResult:
-    """One pass over the overdue open backlog, in batches, each batch its own transaction."""
+    """One pass over the overdue open backlog, a ticket per transaction, until none is left."""
     result = SweepResult()
     while True:
         moment = now or datetime.now(UTC)
         async with db.system_session() as session:
-            tickets = (await session.scalars(_candidates(moment))).all()
-            for ticket in tickets:
-                await _sweep_ticket(session, ticket, moment, result)
-            await session.flush()
-        if len(tickets) < BATCH:
-            return result
+            ticket = await session.scalar(_candidates(moment))
+            if ticket is None:
+                return result
+            await _sweep_ticket(session, ticket, moment, result)
