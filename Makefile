@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/export_bench.py
 
 migrate: install
 	$(BIN)/python -m src.cli migrate
