@@ -1,6 +1,9 @@
 """The application: middleware, error handlers, routers."""
 
+import logging
+
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from src.api.v1 import router as api_router
@@ -9,16 +12,23 @@ from src.core.handlers import install_error_handlers
 from src.core.lifespan import lifespan
 from src.web import install_web
 
+log = logging.getLogger("khanyisa")
+
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Khanyisa", version="1.0.0", lifespan=lifespan)
     install_error_handlers(app)
 
     @app.get("/health", tags=["health"])
-    async def health() -> dict[str, str]:
-        async with get_database().engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return {"status": "ok"}
+    async def health() -> JSONResponse:
+        """200 once the database answers; 503 while it does not (load balancers take the process out)."""
+        try:
+            async with get_database().engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("health check: the database does not answer")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     app.include_router(api_router, prefix="/api/v1")
     install_web(app)
