@@ -6,14 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.core.database import TenantContext, enter_tenant, get_database
+from src.core.database import enter_as_signed_in_user, get_database
 from src.core.errors import Forbidden, Unauthorized
 from src.core.security import decode_access_token
-from src.models.municipality import Municipality
-from src.models.user import User, UserRole
+from src.models.user import UserRole
 from src.services.principal import Principal
 
 SESSION_COOKIE = "khanyisa_session"
@@ -38,35 +36,24 @@ def bearer_token(request: Request, header_token: str | None) -> str | None:
 
 
 async def load_principal(session: AsyncSession, token: str | None) -> Principal:
-    """Validate the token fully, pin the tenant for this transaction, then re-load the user."""
+    """Validate the token fully, re-load the user and pin the tenant for this transaction."""
     claims = decode_access_token(token) if token else None
     if claims is None:
         raise Unauthorized("Missing or invalid access token.", "invalid_token")
-    await enter_tenant(session, TenantContext(claims.municipality_id, claims.role, claims.user_id))
-    row = (
-        await session.execute(
-            select(User, Municipality)
-            .join(Municipality, Municipality.id == User.municipality_id)
-            .where(User.id == claims.user_id, User.municipality_id == claims.municipality_id)
-        )
-    ).first()
-    if row is None or not row.User.is_active or not row.Municipality.is_active:
+    row = await enter_as_signed_in_user(session, claims.user_id, claims.municipality_id)
+    if row is None:
         raise Unauthorized("This account is not active.", "invalid_token")
-    user, mun = row.User, row.Municipality
-    principal = Principal(
-        id=user.id,
-        municipality_id=user.municipality_id,
-        municipality_code=mun.code,
-        timezone=mun.timezone,
-        role=UserRole(user.role),
-        email=user.email,
-        full_name=user.full_name,
-        ward_id=user.ward_id,
-        team_id=user.team_id,
+    return Principal(
+        id=row.id,
+        municipality_id=row.municipality_id,
+        municipality_code=row.municipality_code,
+        timezone=row.timezone,
+        role=UserRole(row.role),
+        email=row.email,
+        full_name=row.full_name,
+        ward_id=row.ward_id,
+        team_id=row.team_id,
     )
-    if principal.role.value != claims.role:
-        await enter_tenant(session, principal.tenant)  # the role changed since sign-in: the record wins
-    return principal
 
 
 async def get_current_user(
