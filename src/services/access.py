@@ -124,10 +124,6 @@ def ensure_can_change_status(p: Principal, ticket: Ticket, target: TicketStatus)
         raise Forbidden("Field workers may only set a ticket in progress or resolved.", "status_forbidden")
 
 
-def ensure_can_assign(p: Principal, ticket: Ticket) -> None:
-    require_role(p, ASSIGNERS)
-
-
 def ensure_team_fits_ticket(ticket: Ticket, team_is_saps: bool) -> None:
     """GBV tickets go only to SAPS teams and SAPS teams take only GBV tickets."""
     if ticket.is_sensitive != team_is_saps:
