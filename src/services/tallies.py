@@ -75,11 +75,21 @@ DEADLINES = Table(
     Column("unresolved_due", BigInteger),
     Column("unresponded_due", BigInteger),
 )
+# Migration 0003: the remembered search terms of each municipality, and their matches counted as above.
+SEARCH_TERMS = Table("search_terms", _meta, Column("municipality_id", Uuid), Column("term", String))
+TERM = Table("search_term_tallies", _meta, Column("term", String), *_dimension_columns(True), Column("n", BigInteger))
+TERM_STATUS = Table(
+    "search_term_status_tallies", _meta, Column("municipality_id", Uuid), Column("term", String), Column("status", String),
+    Column("is_sensitive", Boolean), Column("n", BigInteger),
+)
 # Same columns as tickets; applies the tickets policies in its WHERE so the trigram indexes can serve search.
 SEARCHABLE = Table("tickets_searchable", _meta, *(Column(c.name, c.type) for c in TICKETS.columns))
 
 _NOT_KEYS = frozenset(MEASURES) | {"created", "resolved", "hour", "open_due", "unresolved_due", "unresponded_due"}
-_DIMENSIONS = {table: frozenset(c.name for c in table.columns) - _NOT_KEYS for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES)}
+_DIMENSIONS = {
+    table: frozenset(c.name for c in table.columns) - _NOT_KEYS - {"term"}
+    for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES, TERM_STATUS, TERM)
+}
 
 
 def ticket_columns(conditions: Iterable[ColumnElement[bool]]) -> set[str]:
@@ -106,11 +116,12 @@ def retarget(conditions: Sequence[ColumnElement[bool]], table: Table) -> list[Co
 
 
 def tally_for(
-    conditions: Sequence[ColumnElement[bool]], grouped_by: Iterable[str] = ()
+    conditions: Sequence[ColumnElement[bool]], grouped_by: Iterable[str] = (), *, term: bool = False
 ) -> tuple[Table, list[ColumnElement[bool]]] | None:
     """The smallest tally that answers these conditions (and groups by those columns) exactly,
-    with the conditions moved onto it."""
-    for table in (STATUS, MUNICIPAL, WARD):
+    with the conditions moved onto it. With `term`, one of the search-term tallies: the caller
+    adds the condition on its `term` column."""
+    for table in (TERM_STATUS, TERM) if term else (STATUS, MUNICIPAL, WARD):
         if not set(grouped_by) <= _DIMENSIONS[table]:
             continue
         moved = retarget(conditions, table)

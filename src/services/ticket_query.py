@@ -29,8 +29,10 @@ from sqlalchemy import (
     False_,
     Integer,
     Select,
+    String,
     Table,
     True_,
+    Uuid,
     bindparam,
     cast,
     func,
@@ -63,6 +65,8 @@ _SORT_COLUMNS = {
     SortKey.SLA_RESOLUTION_DEADLINE: "sla_resolution_deadline",
 }
 _trigram_checked = False
+REMEMBER_FROM = 1000  # a search counted the slow way with at least this many matches is remembered
+REMEMBERED_PER_MUNICIPALITY = 200  # the oldest remembered term is forgotten beyond this
 
 
 def escape_like(term: str) -> str:
@@ -321,18 +325,89 @@ async def _page_rows(session: AsyncSession, conds: list[ColumnElement[bool]], se
     return await rows("hour", hour_start=hour, hour_end=hour + timedelta(hours=1), within=within)
 
 
+async def _total(session: AsyncSession, conds: list[ColumnElement[bool]], searching: bool) -> int:
+    stmt, values = shapes.statement("total", conds, lambda c: _count_statement(c, searching))
+    return int((await shapes.execute(session, stmt, values)).scalar_one())
+
+
+def _probe_statement(base: list[ColumnElement[bool]]) -> Any:
+    """Whether the search term is remembered, its matches among `base`, and how many tickets `base` holds."""
+    term_found, plain_found = tallies.tally_for(base, term=True), tallies.tally_for(base)
+    if term_found is None or plain_found is None:
+        raise RuntimeError("the probe needs conditions the tallies answer")
+    (table, moved), (plain, plain_moved) = term_found, plain_found
+    terms = tallies.SEARCH_TERMS
+    term = bindparam("term", type_=String)
+    known = select(func.count()).select_from(terms).where(
+        terms.c.municipality_id == bindparam("municipality", type_=Uuid), terms.c.term == term
+    )
+    matches = select(func.coalesce(func.sum(table.c.n), 0)).where(*moved, table.c.term == term)
+    visible = select(func.coalesce(func.sum(plain.c.n), 0)).where(*plain_moved)
+    return select(known.scalar_subquery(), matches.scalar_subquery(), visible.scalar_subquery())
+
+
+def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, mode: str) -> Any:
+    """A dense search's page: the list's own ordered scan, keeping the matching rows until the page
+    is full (it reads about page end × tickets / matches rows); the total from the term's tally.
+
+    `conds` is the list's conditions followed by the search condition.
+    """
+    found = tallies.tally_for(conds[:-1], term=True)
+    if found is None:
+        raise RuntimeError("the walk needs conditions the term tallies answer")
+    table, moved = found
+    total = select(func.coalesce(func.sum(table.c.n), 0)).where(*moved, table.c.term == bindparam("term", type_=String))
+    source = tallies.TICKETS
+    query = select(total.scalar_subquery(), *(source.c[name] for name in RESPONSE_FIELDS)).where(*conds)
+    if mode == "offset":
+        query = query.offset(bindparam("offset", type_=BigInteger))
+    return query.order_by(*_ordering(source, params)).limit(literal_column(str(params.page_size)))
+
+
+async def _search_page(
+    session: AsyncSession, p: Principal, base: list[ColumnElement[bool]], params: TicketListParams
+) -> tuple[list[Any], int]:
+    """A search's page and exact total.
+
+    A term the municipality remembers (migration 0003) has its total in the term tallies; its page
+    is then found by walking the list's order when the matches are dense enough to fill it early,
+    so neither grows with the history. Any other search counts its matches (through the trigram
+    indexes where they exist); one that turns out to match at least REMEMBER_FROM tickets is
+    remembered for next time.
+    """
+    term = params.search or ""
+    conds = [*base, search_condition(tallies.TICKETS, term)]
+    offset = params.page * params.page_size
+    tag = ("search", params.sort_by, params.sort_order, params.page_size, "offset" if offset else "first")
+    answerable, known = tallies.tally_for(base, term=True) is not None, False
+    if answerable:
+        stmt, values = shapes.statement("probe", base, _probe_statement)
+        known, matches, visible = (
+            await shapes.execute(session, stmt, {**values, "term": term, "municipality": p.municipality_id})
+        ).one()
+        matches, visible = int(matches), int(visible)
+        if known:
+            if offset >= matches:
+                return [], matches
+            if (offset + params.page_size) * visible <= matches * matches:
+                stmt, values = shapes.statement(("walk", *tag), conds, lambda c: _walk_statement(c, params, tag[-1]))
+                found = (await shapes.execute(session, stmt, {**values, "term": term, "offset": offset})).all()
+                return list(found), int(found[0][0]) if found else await _total(session, conds, True)
+    rows = await _page_rows(session, conds, True, params)
+    total = int(rows[0][0]) if rows else await _total(session, conds, True)
+    if answerable and not known and total >= REMEMBER_FROM:
+        await session.execute(select(func.search_term_remember(term, REMEMBERED_PER_MUNICIPALITY)))
+    return rows, total
+
+
 async def list_tickets(session: AsyncSession, principal: Principal, params: TicketListParams) -> PaginatedTicketResponse:
     conds = [*access.ticket_conditions(principal, access.Purpose.LIST), *list_filters(principal, params)]
-    searching = bool(params.search)
     if params.search:
         await _warn_without_trigram(session)
-        conds.append(search_condition(tallies.TICKETS, params.search))
-    rows = await _page_rows(session, conds, searching, params)
-    if rows:
-        total = int(rows[0][0])
+        rows, total = await _search_page(session, principal, conds, params)
     else:
-        stmt, values = shapes.statement("total", conds, lambda c: _count_statement(c, searching))
-        total = int((await shapes.execute(session, stmt, values)).scalar_one())
+        rows = await _page_rows(session, conds, False, params)
+        total = int(rows[0][0]) if rows else await _total(session, conds, False)
     return PaginatedTicketResponse.model_validate({
         "tickets": [dict(zip(RESPONSE_FIELDS, row[1:], strict=True)) for row in rows],
         "total": total,
