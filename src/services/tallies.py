@@ -1,11 +1,14 @@
-"""Reading what migration 0002 keeps for the list and the dashboard: tallies, hours, the search view.
+"""Reading what migrations 0002 and 0003 keep for the list and the dashboard: tallies, hours,
+the search view, the remembered search terms.
 
 The triggers of 0002 keep `ticket_status_tallies`, `ticket_tallies` (per municipality),
-`ticket_ward_tallies` (per ward),
-`ticket_hours` and `ticket_deadlines` exact after every statement on tickets. A question can be answered from them
-when every condition it asks is about a column they are keyed by. `retarget` decides that and
-moves the very conditions the access policy wrote onto the tally's columns of the same names:
-the visibility rule stays in access.py and is never restated here.
+`ticket_ward_tallies` (per ward), `ticket_hours` and `ticket_deadlines` exact after every
+statement on tickets; those of 0003 keep `search_term_status_tallies` and `search_term_tallies`
+(the number of tickets matching each remembered search term, by status or by every list
+column) exact likewise. A question can be answered from them when every condition it asks is
+about a column they are keyed by. `retarget` decides that and moves the very conditions the
+access policy wrote onto the tally's columns of the same names: the visibility rule stays in
+access.py and is never restated here.
 """
 
 from collections.abc import Iterable, Sequence

@@ -12,7 +12,10 @@ How it stays fast at millions of tickets (bench/README.md has the figures):
   there by (created_at, id) rather than walking every earlier row: the cost follows the page's
   position, not the history;
 * search reads `tickets_searchable` (the tickets policies as a view, see migration 0002), the
-  only way the trigram indexes can serve a search made under row-level security.
+  only way the trigram indexes can serve a search made under row-level security;
+* a search term matching many tickets is remembered by the municipality (migration 0003): its
+  total then comes from the term tallies, and its page from walking the list's order, which
+  meets the page's rows early when matches are dense (`_search_page`).
 """
 
 import logging
