@@ -197,8 +197,7 @@ def first_search(client: httpx.Client) -> None:
         started = time.perf_counter()
         client.get(LIST, params={"search": COMMON_WORD}).raise_for_status()
         times.append((time.perf_counter() - started) * 1000)
-    print(f"
-first search for '{COMMON_WORD}' (counted, then remembered): {times[0]:.0f} ms; the next: {times[1]:.2f} ms")
+    print(f"\nfirst search for '{COMMON_WORD}' (counted, then remembered): {times[0]:.0f} ms; the next: {times[1]:.2f} ms")
 
 
 def clone(url: str) -> str:

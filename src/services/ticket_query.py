@@ -395,7 +395,7 @@ async def _search_page(
             if (offset + params.page_size) * visible <= matches * matches:
                 stmt, values = shapes.statement(("walk", *tag), conds, lambda c: _walk_statement(c, params, tag[-1]))
                 found = (await shapes.execute(session, stmt, {**values, "term": term, "offset": offset})).all()
-                return list(found), int(found[0][0]) if found else await _total(session, conds, True)
+                return list(found), int(found[0][0]) if found else matches
     rows = await _page_rows(session, conds, True, params)
     total = int(rows[0][0]) if rows else await _total(session, conds, True)
     if answerable and not known and total >= REMEMBER_FROM:

@@ -281,3 +281,18 @@ def _principal(actor) -> Principal:
     u = actor.user
     return Principal(u.id, u.municipality_id, "X", "Africa/Johannesburg", UserRole(u.role), u.email, u.full_name,
                      u.ward_id, u.team_id)
+
+
+@pytest.mark.parametrize("role", ["manager", "admin", "ward_councillor", "saps_liaison", "field_worker"])
+async def test_one_row_pages_of_each_scope_match_its_whole_list(client, db, factory, world, other, role):
+    """Pages of one row walk the list's order (dense matches); together they are the whole list."""
+    await _dataset(factory, world, other)
+    await _list(client, world.manager, search=WORD)
+    actor = getattr(world, role)
+    whole = await _list(client, actor, search=WORD)
+    paged: list[str] = []
+    for page in range(whole["total"] + 1):
+        body = await _list(client, actor, search=WORD, page_size=1, page=page)
+        assert body["total"] == whole["total"]
+        paged += [t["id"] for t in body["tickets"]]
+    assert paged == [t["id"] for t in whole["tickets"]] and paged
