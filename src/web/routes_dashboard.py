@@ -2,8 +2,9 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -77,14 +78,58 @@ class Figures:
         return {"volume": volume, "sla": sla, "workload": workload, "trend": trend, "days": days}
 
 
-async def load_figures(session: AsyncSession, principal: Principal, ward_id: uuid.UUID | None) -> Figures:
-    """Every figure comes from DashboardService, the same code behind /api/v1/dashboard/*."""
+@dataclass(frozen=True)
+class Period:
+    """Reported from `first` to `last`, both whole days of the municipality (either may be open)."""
+
+    first: date | None = None
+    last: date | None = None
+
+    @property
+    def created_from(self) -> datetime | None:
+        """Local midnight starting `first`: the services read a value without an offset as local time."""
+        return None if self.first is None else datetime.combine(self.first, time())
+
+    @property
+    def created_to(self) -> datetime | None:
+        """Local midnight after `last` (exclusive)."""
+        return None if self.last is None else datetime.combine(self.last + timedelta(days=1), time())
+
+    def query(self) -> dict[str, str]:
+        return {k: v.isoformat() for k, v in (("created_from", self.first), ("created_to", self.last)) if v is not None}
+
+
+def _day(raw: str | None, label: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or len(raw) != 10 or not date(1900, 1, 1) <= day <= date(9998, 12, 31):
+        raise Invalid(f"The {label} date is not a date (use YYYY-MM-DD).", "invalid_date")
+    return day
+
+
+def _period(raw_from: str | None, raw_to: str | None) -> Period:
+    period = Period(_day(raw_from, "From"), _day(raw_to, "To"))
+    if period.first and period.last and period.first > period.last:
+        raise Invalid("The period ends before it starts.", "invalid_period")
+    return period
+
+
+async def load_figures(
+    session: AsyncSession, principal: Principal, ward_id: uuid.UUID | None, period: Period = Period()
+) -> Figures:
+    """Every figure comes from DashboardService, the same code behind /api/v1/dashboard/*.
+    The period narrows the four figure sets to tickets reported in it; the trend is always the last 30 days."""
     service = DashboardService(session, principal)
+    scope = (ward_id, period.created_from, period.created_to)
     return Figures(
-        metrics=_plain(await service.get_metrics(ward_id, None, None)),
-        volume=_plain(await service.get_volume_by_category(ward_id, None, None)),
-        sla=_plain(await service.get_sla_compliance(ward_id, None, None)),
-        workload=_plain(await service.get_team_workload(ward_id, None, None)),
+        metrics=_plain(await service.get_metrics(*scope)),
+        volume=_plain(await service.get_volume_by_category(*scope)),
+        sla=_plain(await service.get_sla_compliance(*scope)),
+        workload=_plain(await service.get_team_workload(*scope)),
         trend=_plain(await service.get_trends(TREND_DAYS, ward_id)),
     )
 
@@ -98,15 +143,21 @@ def _ward_param(raw: str | None) -> uuid.UUID | None:
     return ward_id
 
 
-async def _context(session: AsyncSession, principal: Principal, raw_ward: str | None) -> dict[str, Any]:
+def _with_query(path: str, values: dict[str, str]) -> str:
+    return path + (f"?{urlencode(values)}" if values else "")
+
+
+async def _context(
+    session: AsyncSession, principal: Principal, raw_ward: str | None, raw_from: str | None, raw_to: str | None
+) -> dict[str, Any]:
     access.require_role(principal, access.DASHBOARD_ROLES)
     ward_id = access.effective_ward(principal, _ward_param(raw_ward))
+    period = _period(raw_from, raw_to)
     wards = await lookups.wards(session, principal)
     if ward_id is not None and ward_id not in {w.id for w in wards}:
         raise access.not_found("Ward")
-    figures = await load_figures(session, principal, ward_id)
-    events_url = "/api/v1/dashboard/events" + (f"?ward_id={ward_id}" if ward_id else "")
-    fragment_url = "/fragments/dashboard" + (f"?ward_id={ward_id}" if ward_id else "")
+    figures = await load_figures(session, principal, ward_id, period)
+    ward_query = {"ward_id": str(ward_id)} if ward_id else {}
     return {
         "figures": figures,
         "charts": figures.charts(),
@@ -115,19 +166,26 @@ async def _context(session: AsyncSession, principal: Principal, raw_ward: str | 
         "ward_id": ward_id,
         "ward": next((w for w in wards if w.id == ward_id), None),
         "ward_fixed": principal.role is UserRole.WARD_COUNCILLOR,
-        "events_url": events_url,
-        "fragment_url": fragment_url,
+        "period": period,
+        "events_url": _with_query("/api/v1/dashboard/events", ward_query),  # events are per ward, never per period
+        "fragment_url": _with_query("/fragments/dashboard", {**ward_query, **period.query()}),
     }
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None) -> Response:
-    context = await _context(session, principal, ward_id)
+async def dashboard(
+    request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None,
+    created_from: str | None = None, created_to: str | None = None,
+) -> Response:
+    context = await _context(session, principal, ward_id, created_from, created_to)
     return render(request, "dashboard.html", context, principal=principal)
 
 
 @router.get("/fragments/dashboard")
-async def dashboard_figures(request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None) -> Response:
+async def dashboard_figures(
+    request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None,
+    created_from: str | None = None, created_to: str | None = None,
+) -> Response:
     """The figures and charts alone: what the page fetches again when a ticket changes."""
-    context = await _context(session, principal, ward_id)
+    context = await _context(session, principal, ward_id, created_from, created_to)
     return render(request, "_dashboard_figures.html", context, principal=principal)

@@ -83,6 +83,23 @@ async def test_the_dashboard_figures_match_the_api(page, api, factory, world):
         await expect(page.get_by_test_id(chart).locator("svg")).to_be_visible()
 
 
+async def test_a_period_applies_in_place_and_stays_in_the_url(page, api, factory, world):
+    await some_tickets(factory, world)
+    await sign_in(page, world.manager, PASSWORD)
+    await expect(page.locator("body")).to_have_attribute("data-live", "ready")
+    first = (datetime.now(UTC) - timedelta(days=3)).date()  # a local day; the API gets the same local midnight
+    await page.get_by_label("Reported from").fill(first.isoformat())
+    await expect(page).to_have_url(re.compile(rf"/dashboard\?created_from={first}$"))
+    figures = (await api.get("/dashboard/metrics", params={"created_from": f"{first}T00:00:00"},
+                             headers=world.manager.headers)).json()
+    await expect(page.get_by_test_id("dashboard-period")).to_be_visible()
+    await expect(page.get_by_test_id("metric-total_open")).to_have_text(str(figures["total_open"]))
+    await expect(page.get_by_test_id("metric-total_resolved")).to_have_text(str(figures["total_resolved"]))
+    await page.reload()
+    await expect(page.get_by_label("Reported from")).to_have_value(first.isoformat())
+    await expect(page.get_by_test_id("metric-total_open")).to_have_text(str(figures["total_open"]))
+
+
 async def test_a_councillor_sees_only_their_ward(page, api, factory, world):
     tickets = await some_tickets(factory, world)
     await sign_in(page, world.ward_councillor, PASSWORD)

@@ -89,3 +89,50 @@ async def test_an_empty_municipality_shows_zeros_and_no_data(client, world):
     assert metric(r.text, "total_open") == "0"
     assert metric(r.text, "sla_compliance_percent") == "–"
     assert "No tickets with deadlines yet" in r.text
+
+
+async def test_a_period_narrows_the_figures_to_tickets_reported_in_it(client, factory, world):
+    """From and To are whole local days; the figures are the API's for that created range."""
+    await backlog(factory, world)
+    now = datetime.now(UTC)
+    for days in (3, 10):  # older reports, outside a period of the last two days
+        await factory.ticket(world.municipality, ward_id=world.ward.id, status="open", created_at=now - timedelta(days=days))
+    sign_in(client, world.manager)
+    from zoneinfo import ZoneInfo
+
+    today = now.astimezone(ZoneInfo("Africa/Johannesburg")).date()
+    first, last = today - timedelta(days=4), today
+    api = (await client.get("/api/v1/dashboard/metrics", headers=world.manager.headers, params={
+        "created_from": f"{first}T00:00:00", "created_to": f"{last + timedelta(days=1)}T00:00:00"})).json()
+    everything = (await client.get("/api/v1/dashboard/metrics", headers=world.manager.headers)).json()
+    assert api["total_open"] == everything["total_open"] - 1  # the ten-day-old report is left out
+    r = await client.get(f"/dashboard?created_from={first}&created_to={last}")
+    assert r.status_code == 200
+    for field in FIELDS:
+        assert metric(r.text, field) == ("–" if api[field] is None else str(api[field])), field
+    assert f'value="{first}"' in r.text and f'value="{last}"' in r.text
+    assert 'data-testid="dashboard-period"' in r.text
+    assert f'data-fragment-url="/fragments/dashboard?created_from={first}&amp;created_to={last}"' in r.text
+    assert 'data-events-url="/api/v1/dashboard/events"' in r.text  # live events are per ward, never per period
+    fragment = await client.get(f"/fragments/dashboard?created_to={last}")
+    assert metric(fragment.text, "total_open") == str(everything["total_open"])
+
+
+async def test_a_councillor_may_choose_a_period_for_their_ward(client, factory, world):
+    await backlog(factory, world)
+    sign_in(client, world.ward_councillor)
+    r = await client.get("/dashboard?created_from=2000-01-01")
+    api = (await client.get("/api/v1/dashboard/metrics", headers=world.ward_councillor.headers)).json()
+    assert r.status_code == 200 and metric(r.text, "total_open") == str(api["total_open"])
+    assert 'id="period-from"' in r.text and '<select id="ward"' not in r.text
+
+
+async def test_a_bad_period_is_a_page_not_a_crash(client, world):
+    sign_in(client, world.manager)
+    for query in ("created_from=yesterday", "created_to=2026-02-30", "created_from=20261101", "created_to=9999-12-31",
+                  "created_from=2026-11-20&created_to=2026-11-01"):
+        r = await client.get(f"/dashboard?{query}")
+        assert r.status_code == 422, query
+        assert (await client.get(f"/fragments/dashboard?{query}")).status_code == 422
+    r = await client.get("/dashboard?created_from=2026-11-20&created_to=2026-11-01")
+    assert "The period ends before it starts." in r.text

@@ -126,7 +126,8 @@
       announce(total ? total.textContent.replace(/\s+/g, " ").trim() : "Figures updated.");
     });
     if (region.hasAttribute("data-events-url") && page === "/dashboard") {
-      var events = "/api/v1/dashboard/events" + (query ? "?" + query : "");
+      var ward = new URLSearchParams(query).get("ward_id"); // events follow the ward, not the period
+      var events = "/api/v1/dashboard/events" + (ward ? "?ward_id=" + encodeURIComponent(ward) : "");
       region.setAttribute("data-events-url", events);
       everReady = false;
       connect(events);
