@@ -21,7 +21,9 @@ match many tickets (the application asks for it after counting one the slow way)
   writing tickets takes the same lock shared, in its trigger, before reading the terms. So a
   term is either counted by the remembering scan (which sees every write that committed
   before it) or added to by the writer's trigger (which sees the term once it is committed),
-  never both and never neither. Writes of that municipality wait while a term is counted.
+  never both and never neither. Writes of that municipality wait while a term is counted; the
+  search never waits for a write: when the lock is not free at once, the term is not
+  remembered this time (false).
 * Row-level security: the tenant policy on all three tables, and on the tallies the
   sensitivity firewall of `tickets` (GBV counts only for admins and SAPS liaisons).
 * `search_term_tallies_rebuild()` recounts every remembered term (bulk loads run with triggers
@@ -156,7 +158,8 @@ REVOKE ALL ON FUNCTION search_term_tallies_on_truncate() FROM PUBLIC;
 CREATE TRIGGER search_term_tallies_on_truncate AFTER TRUNCATE ON tickets
   FOR EACH STATEMENT EXECUTE FUNCTION search_term_tallies_on_truncate();
 
--- Remember a search term of the caller's municipality and count its matches; false when it was known.
+-- Remember a search term of the caller's municipality and count its matches; false when it was
+-- known already or a write of the municipality is in flight.
 CREATE FUNCTION search_term_remember(p_term text, p_keep integer) RETURNS boolean {DEFINER} AS $$
 DECLARE
   m uuid := app_municipality_id();
@@ -164,7 +167,9 @@ BEGIN
   IF m IS NULL OR p_term IS NULL OR length(p_term) NOT BETWEEN 1 AND {MAX_TERM} OR p_keep IS NULL OR p_keep < 1 THEN
     RAISE EXCEPTION 'search_term_remember: no municipality, or a term or limit out of range' USING ERRCODE = '22023';
   END IF;
-  PERFORM pg_advisory_xact_lock({LOCK_CLASS}, hashtext(m::text));
+  IF NOT pg_try_advisory_xact_lock({LOCK_CLASS}, hashtext(m::text)) THEN
+    RETURN false;  -- a write is in flight: a search never waits for one; a later search remembers the term
+  END IF;
   IF EXISTS (SELECT 1 FROM search_terms WHERE municipality_id = m AND term = p_term) THEN
     RETURN false;
   END IF;

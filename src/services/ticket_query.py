@@ -20,6 +20,7 @@ How it stays fast at millions of tickets (bench/README.md has the figures):
 
 import logging
 import math
+import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,7 +69,8 @@ _SORT_COLUMNS = {
     SortKey.SLA_RESOLUTION_DEADLINE: "sla_resolution_deadline",
 }
 _trigram_checked = False
-REMEMBER_FROM = 1000  # a search counted the slow way with at least this many matches is remembered
+REMEMBER_FROM = 1000  # a search counted the slow way with at least this many matches is remembered,
+REMEMBER_AFTER = 0.05  # and so is one whose counting took this many seconds (many candidates, few matches)
 REMEMBERED_PER_MUNICIPALITY = 200  # the oldest remembered term is forgotten beyond this
 
 
@@ -375,8 +377,9 @@ async def _search_page(
     A term the municipality remembers (migration 0003) has its total in the term tallies; its page
     is then found by walking the list's order when the matches are dense enough to fill it early,
     so neither grows with the history. Any other search counts its matches (through the trigram
-    indexes where they exist); one that turns out to match at least REMEMBER_FROM tickets is
-    remembered for next time.
+    indexes where they exist); one that turns out to match at least REMEMBER_FROM tickets, or
+    whose counting took REMEMBER_AFTER seconds (words that are common apart but rare together), is
+    remembered for next time. Remembering writes: the list runs on the primary database.
     """
     term = params.search or ""
     conds = [*base, search_condition(tallies.TICKETS, term)]
@@ -396,9 +399,10 @@ async def _search_page(
                 stmt, values = shapes.statement(("walk", *tag), conds, lambda c: _walk_statement(c, params, tag[-1]))
                 found = (await shapes.execute(session, stmt, {**values, "term": term, "offset": offset})).all()
                 return list(found), int(found[0][0]) if found else matches
+    started = time.perf_counter()
     rows = await _page_rows(session, conds, True, params)
     total = int(rows[0][0]) if rows else await _total(session, conds, True)
-    if answerable and not known and total >= REMEMBER_FROM:
+    if answerable and not known and (total >= REMEMBER_FROM or time.perf_counter() - started >= REMEMBER_AFTER):
         await session.execute(select(func.search_term_remember(term, REMEMBERED_PER_MUNICIPALITY)))
     return rows, total
 

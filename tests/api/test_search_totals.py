@@ -26,6 +26,7 @@ STATUSES = ["open", "in_progress", "escalated", "resolved", "closed"]
 @pytest.fixture(autouse=True)
 def _common_from_three(monkeypatch):
     monkeypatch.setattr(ticket_query, "REMEMBER_FROM", 3)
+    monkeypatch.setattr(ticket_query, "REMEMBER_AFTER", 3600.0)  # never for being slow, unless a test says so
 
 
 async def _dataset(factory, world, other):
@@ -232,25 +233,55 @@ async def test_the_oldest_term_is_forgotten_beyond_the_limit(client, db, factory
     assert await _drift(db) == 0
 
 
-async def test_a_write_in_flight_while_a_term_is_counted_is_counted_once(client, db, factory, world, other, sync_dsn):
+INSERT_MATCH = (
+    "INSERT INTO tickets (municipality_id, tracking_number, category, description, is_sensitive, created_at,"
+    " updated_at) VALUES (%s, 'TKT-20260504-FFFFFF', 'water', 'A leak reported meanwhile', false, %s, %s)"
+)
+
+
+async def test_a_search_never_waits_for_a_write_in_flight(client, db, factory, world, other, sync_dsn):
+    """A writer holds its municipality's lock shared until it commits: the search answers at once,
+    exactly, without remembering; the next search after the commit remembers the term."""
     await _dataset(factory, world, other)
     writer = await psycopg.AsyncConnection.connect(sync_dsn)
     try:
-        await writer.execute(
-            "INSERT INTO tickets (municipality_id, tracking_number, category, description, is_sensitive, created_at,"
-            " updated_at) VALUES (%s, 'TKT-20260504-FFFFFF', 'water', 'A leak reported meanwhile', false, %s, %s)",
-            (world.municipality.id, BASE, BASE),
-        )
-        search = asyncio.create_task(_list(client, world.manager, search=WORD))
-        await asyncio.sleep(0.5)
-        assert not search.done()  # remembering waits for the writer
+        await writer.execute(INSERT_MATCH, (world.municipality.id, BASE, BASE))
+        during = await asyncio.wait_for(_list(client, world.manager, search=WORD), timeout=5)
+        assert await _remembered(db) == []
         await writer.commit()
-        counted_then = (await search)["total"]
     finally:
         await writer.close()
     rows = [t for t in await _tickets(db, world.municipality) if not t.is_sensitive]
-    assert counted_then == len(_matching(rows)) - 1  # its own count ran before the commit
-    assert (await _list(client, world.manager, search=WORD))["total"] == len(_matching(rows)) == 26
+    assert during["total"] == len(_matching(rows)) - 1 == 25  # the uncommitted ticket is not seen yet
+    assert (await _list(client, world.manager, search=WORD))["total"] == 26
+    assert await _remembered(db) == [(world.municipality.code, WORD)]
+    assert (await _list(client, world.manager, search=WORD))["total"] == 26
+    assert await _drift(db) == 0
+
+
+async def test_a_write_made_while_a_term_is_counted_is_counted_once(client, db, factory, world, other, sync_dsn):
+    """While a term is being counted the writers of that municipality wait, then their triggers
+    see the new term: each write is counted exactly once."""
+    await _dataset(factory, world, other)
+    counter = await psycopg.AsyncConnection.connect(sync_dsn)
+    writer = await psycopg.AsyncConnection.connect(sync_dsn)
+    try:
+        await counter.execute("SELECT set_config('app.municipality_id', %s, true)", (str(world.municipality.id),))
+        assert (await (await counter.execute("SELECT search_term_remember(%s, 10)", (WORD,))).fetchone())[0] is True
+
+        async def write() -> None:
+            await writer.execute(INSERT_MATCH, (world.municipality.id, BASE, BASE))
+            await writer.commit()
+
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.5)
+        assert not writing.done()  # held at the lock while the term's first count is uncommitted
+        await counter.commit()
+        await asyncio.wait_for(writing, timeout=5)
+    finally:
+        await counter.close()
+        await writer.close()
+    assert (await _list(client, world.manager, search=WORD))["total"] == 26
     assert await _drift(db) == 0
 
 
@@ -296,3 +327,19 @@ async def test_one_row_pages_of_each_scope_match_its_whole_list(client, db, fact
         assert body["total"] == whole["total"]
         paged += [t["id"] for t in body["tickets"]]
     assert paged == [t["id"] for t in whole["tickets"]] and paged
+
+
+async def test_a_slow_search_is_remembered_even_without_matches(client, db, factory, world, other, monkeypatch):
+    """Words common apart but never together are costly to count; remembered, the answer is read
+    from the term tallies, and a later ticket that matches is counted by the triggers."""
+    monkeypatch.setattr(ticket_query, "REMEMBER_AFTER", 0.0)
+    await _dataset(factory, world, other)
+    phrase = "leak pothole"
+    assert (await _list(client, world.manager, search=phrase))["total"] == 0
+    assert await _remembered(db) == [(world.municipality.code, phrase)]
+    assert (await _list(client, world.manager, search=phrase)) == {
+        "tickets": [], "total": 0, "page": 0, "page_size": 200, "page_count": 0}
+    made = await report(client, world.citizen, description="A LEAK POTHOLE combination")
+    body = await _list(client, world.manager, search=phrase)
+    assert body["total"] == 1 and [t["id"] for t in body["tickets"]] == [made["id"]]
+    assert await _drift(db) == 0
