@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from src.api.deps import CurrentUser, SessionDep
 from src.schemas.ticket import (
@@ -25,10 +25,11 @@ async def create_ticket(body: TicketCreate, user: CurrentUser, session: SessionD
 
 
 @router.get("", response_model=PaginatedTicketResponse)
-async def list_tickets(
-    params: Annotated[TicketListParams, Query()], user: CurrentUser, session: SessionDep
-) -> PaginatedTicketResponse:
-    return await ticket_query.list_tickets(session, user, params)
+async def list_tickets(params: Annotated[TicketListParams, Query()], user: CurrentUser, session: SessionDep) -> Response:
+    """The busiest endpoint: the page is validated once, by the service, and written straight to
+    JSON (FastAPI would validate it again and encode it a second way: about 0.25 ms per page)."""
+    page = await ticket_query.list_tickets(session, user, params)
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{ticket_id}", response_model=TicketDetailResponse)
