@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import operators
+from sqlalchemy.sql.util import ClauseAdapter
 
 from src.models.ticket import Ticket
 from src.schemas.ticket import PaginatedTicketResponse, TicketResponse
@@ -72,6 +73,8 @@ _trigram_checked = False
 REMEMBER_FROM = 1000  # a search counted the slow way with at least this many matches is remembered,
 REMEMBER_AFTER = 0.05  # and so is one whose counting took this many seconds (many candidates, few matches)
 REMEMBERED_PER_MUNICIPALITY = 200  # the oldest remembered term is forgotten beyond this
+WALK_WINDOW = 64_000  # a remembered term's page walks at most this many rows of the list's order...
+WALK_SHARE = 4  # ...and only when it expects to need at most 1/WALK_SHARE of them
 
 
 def escape_like(term: str) -> str:
@@ -352,10 +355,11 @@ def _probe_statement(base: list[ColumnElement[bool]]) -> Any:
 
 
 def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, mode: str) -> Any:
-    """A dense search's page: the list's own ordered scan, keeping the matching rows until the page
-    is full (it reads about page end × tickets / matches rows); the total from the term's tally.
+    """A remembered term's page: the first WALK_WINDOW rows of the list's own order (read lazily,
+    only as far as the page needs), keeping those that match; the total from the term's tally.
 
-    `conds` is the list's conditions followed by the search condition.
+    `conds` is the list's conditions followed by the search condition. When the window holds
+    fewer matches than the page needs, the page comes back short and the caller gathers instead.
     """
     found = tallies.tally_for(conds[:-1], term=True)
     if found is None:
@@ -363,10 +367,15 @@ def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, 
     table, moved = found
     total = select(func.coalesce(func.sum(table.c.n), 0)).where(*moved, table.c.term == bindparam("term", type_=String))
     source = tallies.TICKETS
-    query = select(total.scalar_subquery(), *(source.c[name] for name in RESPONSE_FIELDS)).where(*conds)
+    window = (
+        select(source).where(*conds[:-1]).order_by(*_ordering(source, params))
+        .limit(literal_column(str(WALK_WINDOW))).subquery("walked")
+    )
+    matching = ClauseAdapter(window).traverse(conds[-1])
+    query = select(total.scalar_subquery(), *(window.c[name] for name in RESPONSE_FIELDS)).where(matching)
     if mode == "offset":
         query = query.offset(bindparam("offset", type_=BigInteger))
-    return query.order_by(*_ordering(source, params)).limit(literal_column(str(params.page_size)))
+    return query.order_by(*_ordering(window, params)).limit(literal_column(str(params.page_size)))
 
 
 async def _search_page(
@@ -375,8 +384,9 @@ async def _search_page(
     """A search's page and exact total.
 
     A term the municipality remembers (migration 0003) has its total in the term tallies; its page
-    is then found by walking the list's order when the matches are dense enough to fill it early,
-    so neither grows with the history. Any other search counts its matches (through the trigram
+    is then found by walking the list's order when the matches are dense enough to fill it early
+    (within a bounded window, so matches bunched far back cost a bounded detour), so neither
+    grows with the history. Any other search counts its matches (through the trigram
     indexes where they exist); one that turns out to match at least REMEMBER_FROM tickets, or
     whose counting took REMEMBER_AFTER seconds (words that are common apart but rare together), is
     remembered for next time. Remembering writes: the list runs on the primary database.
@@ -395,10 +405,16 @@ async def _search_page(
         if known:
             if offset >= matches:
                 return [], matches
-            if (offset + params.page_size) * visible <= matches * matches:
-                stmt, values = shapes.statement(("walk", *tag), conds, lambda c: _walk_statement(c, params, tag[-1]))
-                found = (await shapes.execute(session, stmt, {**values, "term": term, "offset": offset})).all()
-                return list(found), int(found[0][0]) if found else matches
+            expected = (offset + params.page_size) * visible / matches  # rows to walk, were matches spread evenly
+            if expected * WALK_SHARE <= WALK_WINDOW:
+                stmt, values = shapes.statement(
+                    ("walk", WALK_WINDOW, *tag), conds, lambda c: _walk_statement(c, params, tag[-1])
+                )
+                found = list((await shapes.execute(session, stmt, {**values, "term": term, "offset": offset})).all())
+                total = int(found[0][0]) if found else matches
+                if len(found) == max(0, min(params.page_size, total - offset)):
+                    return found, total
+                # the matches lie further back than the window: gather them instead
     started = time.perf_counter()
     rows = await _page_rows(session, conds, True, params)
     total = int(rows[0][0]) if rows else await _total(session, conds, True)

@@ -200,25 +200,56 @@ async def test_pages_of_a_remembered_term_are_disjoint_and_cover_the_total(clien
     assert seen == [t["id"] for t in whole["tickets"]]
 
 
-async def test_a_dense_page_walks_the_list_order_instead_of_gathering_every_match(client, db, factory, world, other):
+def _statements(db):
+    """Collects the SQL the application sends while the block runs."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    class Recorder:
+        def __enter__(self):
+            event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+            return seen
+
+        def __exit__(self, *exc):
+            event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+    return Recorder()
+
+
+async def test_a_dense_page_walks_the_list_order_instead_of_gathering_every_match(client, db, factory, world, other, monkeypatch):
     await _dataset(factory, world, other)
     await _list(client, world.manager, search=WORD)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
+    with _statements(db) as walked:
         dense = await _list(client, world.manager, search=WORD, page_size=2)
-        statements_dense, statements[:] = list(statements), []
-        sparse = await _list(client, world.manager, search=WORD, page_size=2, page=12)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
-    assert dense["total"] == sparse["total"] == 25 and len(dense["tickets"]) == 2 and len(sparse["tickets"]) == 1
-    assert any("search_term_status_tallies" in s for s in statements_dense)
-    assert not any("tickets_searchable" in s for s in statements_dense)  # walked tickets in order
-    assert any("tickets_searchable" in s for s in statements)  # the last page: gathered the matches
+    monkeypatch.setattr(ticket_query, "WALK_WINDOW", 8)  # 2 rows expected per page, 4x that exceeds the window
+    with _statements(db) as gathered:
+        again = await _list(client, world.manager, search=WORD, page_size=2)
+    assert dense == again and dense["total"] == 25 and len(dense["tickets"]) == 2
+    assert any("search_term_status_tallies" in s for s in walked)
+    assert not any("tickets_searchable" in s for s in walked)  # walked tickets in the list's order
+    assert any("tickets_searchable" in s for s in gathered)  # gathered the matches through the search view
+
+
+async def test_matches_beyond_the_walk_window_are_gathered_instead(client, db, factory, world, other, monkeypatch):
+    """Matches bunched far back in the order: the bounded walk comes back short, the page is gathered."""
+    await _dataset(factory, world, other)
+    await _list(client, world.manager, search="pothole")  # the five oldest-but-one tickets, and the oldest
+    monkeypatch.setattr(ticket_query, "WALK_SHARE", 0)  # always try the walk first
+    monkeypatch.setattr(ticket_query, "WALK_WINDOW", 10)  # the ten newest tickets: none of them matches
+    rows = [t for t in await _tickets(db, world.municipality) if not t.is_sensitive]
+    expected = _newest_first(_matching(rows, "pothole"))
+    with _statements(db) as sent:
+        first = await _list(client, world.manager, search="pothole", page_size=2)
+        last = await _list(client, world.manager, search="pothole", page_size=2, page=2)
+    assert first["total"] == last["total"] == len(expected) == 5
+    assert [t["id"] for t in first["tickets"]] == expected[:2] and [t["id"] for t in last["tickets"]] == expected[4:]
+    assert sum("walked" in s for s in sent) == 2 and sum("tickets_searchable" in s for s in sent) == 2
+    monkeypatch.setattr(ticket_query, "WALK_WINDOW", 64_000)
+    with _statements(db) as sent:
+        assert (await _list(client, world.manager, search="pothole", page_size=2))["tickets"] == first["tickets"]
+    assert not any("tickets_searchable" in s for s in sent)  # a window holding them: walked alone
 
 
 async def test_the_oldest_term_is_forgotten_beyond_the_limit(client, db, factory, world, other, monkeypatch):
