@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from src.core import bootstrap  # noqa: E402
 from src.services.seed_service import seed_demo  # noqa: E402
+from src.services.ticket_query import REMEMBERED_PER_MUNICIPALITY  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/khanyisa_bench"
 PASSWORD = "Demo-Pass-2026!"
@@ -181,8 +182,8 @@ def facts(url: str) -> None:
 def remember(url: str, term: str) -> None:
     """TSH remembers `term` (as the first common search would make it), so the growth goes through its triggers."""
     with psycopg.connect(dsn(url)) as conn:
-        conn.execute("SELECT set_config('app.municipality_id', id::text, true), search_term_remember(%s, 200)"
-                     " FROM municipalities WHERE code = 'TSH'", (term,))
+        conn.execute("SELECT set_config('app.municipality_id', id::text, true), search_term_remember(%s, %s)"
+                     " FROM municipalities WHERE code = 'TSH'", (term, REMEMBERED_PER_MUNICIPALITY))
 
 
 def forget(url: str) -> None:

@@ -68,14 +68,14 @@ def _table(name: str, dims: tuple[str, ...]) -> str:
 );"""
 
 
-def _matches_by(dims: tuple[str, ...], source: str, signed: bool) -> str:
+def _matches_by(dims: tuple[str, ...], source: str, signed: bool, where: str = "true") -> str:
     """Per key of `dims`: the (signed) number of `source` rows `r` matching each remembered term `s`."""
     keys = ", ".join("s.term" if d == "term" else f"r.{d}" for d in dims)
     total = "sum(r.sign)" if signed else "count(*)"
     having = f" HAVING {total} <> 0" if signed else ""
     return (
         f"SELECT {keys}, {total} FROM {source} r JOIN search_terms s ON s.municipality_id = r.municipality_id"
-        f" WHERE {MATCHES} GROUP BY {keys}{having} ORDER BY {keys}"
+        f" WHERE {where} AND {MATCHES} GROUP BY {keys}{having} ORDER BY {keys}"
     )
 
 
@@ -121,13 +121,8 @@ CREATE TRIGGER {fn} AFTER {op_name.upper()} ON tickets {REFERENCING[op_name]}
   FOR EACH STATEMENT EXECUTE FUNCTION {fn}();"""
 
 
-def _count_term(table: str, dims: tuple[str, ...], source_where: str) -> str:
-    keys = ", ".join("s.term" if d == "term" else f"r.{d}" for d in dims)
-    return (
-        f"INSERT INTO {table} ({', '.join(dims)}, n) SELECT {keys}, count(*)"
-        f" FROM tickets r JOIN search_terms s ON s.municipality_id = r.municipality_id"
-        f" WHERE {source_where} AND {MATCHES} GROUP BY {keys} ORDER BY {keys};"
-    )
+def _count_term(table: str, dims: tuple[str, ...], where: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(dims)}, n) {_matches_by(dims, 'tickets', False, where)};"
 
 
 def _status_from_full(where: str) -> str:

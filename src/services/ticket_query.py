@@ -338,20 +338,23 @@ async def _total(session: AsyncSession, conds: list[ColumnElement[bool]], search
     return int((await shapes.execute(session, stmt, values)).scalar_one())
 
 
+def _term_total(base: list[ColumnElement[bool]]) -> Any:
+    """The matches of the remembered term :term among the tickets `base` selects, from the term tallies."""
+    found = tallies.tally_for(base, term=True)
+    if found is None:
+        raise RuntimeError("these conditions are not answerable from the term tallies")
+    table, moved = found
+    return select(func.coalesce(func.sum(table.c.n), 0)).where(*moved, table.c.term == bindparam("term", type_=String))
+
+
 def _probe_statement(base: list[ColumnElement[bool]]) -> Any:
     """Whether the search term is remembered, its matches among `base`, and how many tickets `base` holds."""
-    term_found, plain_found = tallies.tally_for(base, term=True), tallies.tally_for(base)
-    if term_found is None or plain_found is None:
-        raise RuntimeError("the probe needs conditions the tallies answer")
-    (table, moved), (plain, plain_moved) = term_found, plain_found
     terms = tallies.SEARCH_TERMS
-    term = bindparam("term", type_=String)
     known = select(func.count()).select_from(terms).where(
-        terms.c.municipality_id == bindparam("municipality", type_=Uuid), terms.c.term == term
+        terms.c.municipality_id == bindparam("municipality", type_=Uuid), terms.c.term == bindparam("term", type_=String)
     )
-    matches = select(func.coalesce(func.sum(table.c.n), 0)).where(*moved, table.c.term == term)
-    visible = select(func.coalesce(func.sum(plain.c.n), 0)).where(*plain_moved)
-    return select(known.scalar_subquery(), matches.scalar_subquery(), visible.scalar_subquery())
+    visible = _count_statement(base, False)  # from the plain tallies, which key whatever the term tallies key
+    return select(known.scalar_subquery(), _term_total(base).scalar_subquery(), visible.scalar_subquery())
 
 
 def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, mode: str) -> Any:
@@ -361,18 +364,13 @@ def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, 
     `conds` is the list's conditions followed by the search condition. When the window holds
     fewer matches than the page needs, the page comes back short and the caller gathers instead.
     """
-    found = tallies.tally_for(conds[:-1], term=True)
-    if found is None:
-        raise RuntimeError("the walk needs conditions the term tallies answer")
-    table, moved = found
-    total = select(func.coalesce(func.sum(table.c.n), 0)).where(*moved, table.c.term == bindparam("term", type_=String))
     source = tallies.TICKETS
     window = (
         select(source).where(*conds[:-1]).order_by(*_ordering(source, params))
         .limit(literal_column(str(WALK_WINDOW))).subquery("walked")
     )
     matching = ClauseAdapter(window).traverse(conds[-1])
-    query = select(total.scalar_subquery(), *(window.c[name] for name in RESPONSE_FIELDS)).where(matching)
+    query = select(_term_total(conds[:-1]).scalar_subquery(), *(window.c[name] for name in RESPONSE_FIELDS)).where(matching)
     if mode == "offset":
         query = query.offset(bindparam("offset", type_=BigInteger))
     return query.order_by(*_ordering(window, params)).limit(literal_column(str(params.page_size)))

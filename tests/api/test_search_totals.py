@@ -10,13 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from src.models.ticket import Ticket
-from src.models.user import UserRole
 from src.services import ticket_query
-from src.services.principal import Principal
-from tests.api.ticket_helpers import API, assign, report, set_status
+from tests.api.ticket_helpers import API, assign, principal, report, set_status, statements_sent
 
 BASE = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 WORD = "Leak"
@@ -200,31 +198,13 @@ async def test_pages_of_a_remembered_term_are_disjoint_and_cover_the_total(clien
     assert seen == [t["id"] for t in whole["tickets"]]
 
 
-def _statements(db):
-    """Collects the SQL the application sends while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    class Recorder:
-        def __enter__(self):
-            event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-            return seen
-
-        def __exit__(self, *exc):
-            event.remove(db.engine.sync_engine, "before_cursor_execute", record)
-
-    return Recorder()
-
-
 async def test_a_dense_page_walks_the_list_order_instead_of_gathering_every_match(client, db, factory, world, other, monkeypatch):
     await _dataset(factory, world, other)
     await _list(client, world.manager, search=WORD)
-    with _statements(db) as walked:
+    with statements_sent(db) as walked:
         dense = await _list(client, world.manager, search=WORD, page_size=2)
     monkeypatch.setattr(ticket_query, "WALK_WINDOW", 8)  # 2 rows expected per page, 4x that exceeds the window
-    with _statements(db) as gathered:
+    with statements_sent(db) as gathered:
         again = await _list(client, world.manager, search=WORD, page_size=2)
     assert dense == again and dense["total"] == 25 and len(dense["tickets"]) == 2
     assert any("search_term_status_tallies" in s for s in walked)
@@ -240,14 +220,14 @@ async def test_matches_beyond_the_walk_window_are_gathered_instead(client, db, f
     monkeypatch.setattr(ticket_query, "WALK_WINDOW", 10)  # the ten newest tickets: none of them matches
     rows = [t for t in await _tickets(db, world.municipality) if not t.is_sensitive]
     expected = _newest_first(_matching(rows, "pothole"))
-    with _statements(db) as sent:
+    with statements_sent(db) as sent:
         first = await _list(client, world.manager, search="pothole", page_size=2)
         last = await _list(client, world.manager, search="pothole", page_size=2, page=2)
     assert first["total"] == last["total"] == len(expected) == 5
     assert [t["id"] for t in first["tickets"]] == expected[:2] and [t["id"] for t in last["tickets"]] == expected[4:]
     assert sum("walked" in s for s in sent) == 2 and sum("tickets_searchable" in s for s in sent) == 2
     monkeypatch.setattr(ticket_query, "WALK_WINDOW", 64_000)
-    with _statements(db) as sent:
+    with statements_sent(db) as sent:
         assert (await _list(client, world.manager, search="pothole", page_size=2))["tickets"] == first["tickets"]
     assert not any("tickets_searchable" in s for s in sent)  # a window holding them: walked alone
 
@@ -320,16 +300,16 @@ async def test_row_level_security_guards_the_terms_and_their_counts(client, db, 
     await _dataset(factory, world, other)
     await _list(client, world.manager, search=WORD)
     await _list(client, other.manager, search="leak")  # 1 match: not remembered
-    async with db.tenant_session(_principal(other.manager).tenant) as s:
+    async with db.tenant_session(principal(other.manager).tenant) as s:
         assert (await s.execute(text("SELECT count(*) FROM search_terms"))).scalar_one() == 0
         assert (await s.execute(text("SELECT count(*) FROM search_term_tallies"))).scalar_one() == 0
         with pytest.raises(Exception, match="permission denied"):
             await s.execute(text("INSERT INTO search_terms (municipality_id, term, pattern) VALUES (:m, 'x', '%x%')"),
                             {"m": world.municipality.id})
     sums = "SELECT coalesce(sum(n), 0) FROM search_term_status_tallies WHERE is_sensitive"
-    async with db.tenant_session(_principal(world.manager).tenant) as s:
+    async with db.tenant_session(principal(world.manager).tenant) as s:
         assert (await s.execute(text(sums))).scalar_one() == 0  # GBV counts hidden from managers
-    async with db.tenant_session(_principal(world.saps_liaison).tenant) as s:
+    async with db.tenant_session(principal(world.saps_liaison).tenant) as s:
         assert (await s.execute(text(sums))).scalar_one() == 2
 
 
@@ -337,40 +317,3 @@ async def test_remembering_refuses_a_transaction_without_a_municipality(db):
     async with db.system_session() as s:
         with pytest.raises(Exception, match="out of range"):
             await s.execute(text("SELECT search_term_remember('leak', 10)"))
-
-
-def _principal(actor) -> Principal:
-    u = actor.user
-    return Principal(u.id, u.municipality_id, "X", "Africa/Johannesburg", UserRole(u.role), u.email, u.full_name,
-                     u.ward_id, u.team_id)
-
-
-@pytest.mark.parametrize("role", ["manager", "admin", "ward_councillor", "saps_liaison", "field_worker"])
-async def test_one_row_pages_of_each_scope_match_its_whole_list(client, db, factory, world, other, role):
-    """Pages of one row walk the list's order (dense matches); together they are the whole list."""
-    await _dataset(factory, world, other)
-    await _list(client, world.manager, search=WORD)
-    actor = getattr(world, role)
-    whole = await _list(client, actor, search=WORD)
-    paged: list[str] = []
-    for page in range(whole["total"] + 1):
-        body = await _list(client, actor, search=WORD, page_size=1, page=page)
-        assert body["total"] == whole["total"]
-        paged += [t["id"] for t in body["tickets"]]
-    assert paged == [t["id"] for t in whole["tickets"]] and paged
-
-
-async def test_a_slow_search_is_remembered_even_without_matches(client, db, factory, world, other, monkeypatch):
-    """Words common apart but never together are costly to count; remembered, the answer is read
-    from the term tallies, and a later ticket that matches is counted by the triggers."""
-    monkeypatch.setattr(ticket_query, "REMEMBER_AFTER", 0.0)
-    await _dataset(factory, world, other)
-    phrase = "leak pothole"
-    assert (await _list(client, world.manager, search=phrase))["total"] == 0
-    assert await _remembered(db) == [(world.municipality.code, phrase)]
-    assert (await _list(client, world.manager, search=phrase)) == {
-        "tickets": [], "total": 0, "page": 0, "page_size": 200, "page_count": 0}
-    made = await report(client, world.citizen, description="A LEAK POTHOLE combination")
-    body = await _list(client, world.manager, search=phrase)
-    assert body["total"] == 1 and [t["id"] for t in body["tickets"]] == [made["id"]]
-    assert await _drift(db) == 0

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from src.models.enums import SEVERITY_RANK, STATUS_RANK, TicketSeverity, TicketStatus
 from src.models.user import UserRole
 from src.schemas.ticket_query import TicketListParams
 from src.services import ticket_query
 from src.services.principal import Principal
+from tests.api.ticket_helpers import principal, statements_sent
 
 API = "/api/v1/tickets"
 BASE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 10:00 in Johannesburg
@@ -290,9 +291,7 @@ async def test_totals_follow_direct_updates(client, factory, world, other, db):
 
 async def test_the_export_query_matches_the_list(db, factory, world, other):
     await _dataset(factory, world, other)
-    u = world.manager.user
-    p = Principal(u.id, u.municipality_id, world.municipality.code, "Africa/Johannesburg", UserRole.MANAGER,
-                  u.email, u.full_name, None, None)
+    p = principal(world.manager, world.municipality.code)
     params = TicketListParams(search="main road", sort_by="severity", sort_order="asc", category="water")
     async with db.tenant_session(p.tenant) as session:
         listed = await ticket_query.list_tickets(session, p, params.model_copy(update={"page_size": 200}))
@@ -302,16 +301,8 @@ async def test_the_export_query_matches_the_list(db, factory, world, other):
 
 async def test_a_full_page_is_one_or_two_queries(client, factory, world, other, db):
     await _dataset(factory, world, other)
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(db) as statements:
         await _all(client, world.manager)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     ticket_queries = [s for s in statements if "tickets" in s and "users" not in s]
     assert len(ticket_queries) == 1, ticket_queries
 

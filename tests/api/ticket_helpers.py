@@ -1,6 +1,13 @@
 """Shared steps for the ticket API tests."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
+
+from src.models.user import UserRole
+from src.services.principal import Principal
 
 API = "/api/v1/tickets"
 
@@ -29,3 +36,25 @@ async def history(client, actor, ticket_id) -> list[dict]:
     r = await client.get(f"{API}/{ticket_id}/history", headers=actor.headers)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+@contextmanager
+def statements_sent(db) -> Iterator[list[str]]:
+    """The SQL the application sends while the block runs, in order."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+def principal(actor, code: str = "X") -> Principal:
+    """The principal a request of `actor` would carry, for calling the services directly."""
+    u = actor.user
+    return Principal(u.id, u.municipality_id, code, "Africa/Johannesburg", UserRole(u.role), u.email, u.full_name,
+                     u.ward_id, u.team_id)
