@@ -317,3 +317,34 @@ async def test_remembering_refuses_a_transaction_without_a_municipality(db):
     async with db.system_session() as s:
         with pytest.raises(Exception, match="out of range"):
             await s.execute(text("SELECT search_term_remember('leak', 10)"))
+
+
+@pytest.mark.parametrize("role", ["manager", "admin", "ward_councillor", "saps_liaison", "field_worker"])
+async def test_one_row_pages_of_each_scope_match_its_whole_list(client, db, factory, world, other, role):
+    """Pages of one row walk the list's order (dense matches); together they are the whole list."""
+    await _dataset(factory, world, other)
+    await _list(client, world.manager, search=WORD)
+    actor = getattr(world, role)
+    whole = await _list(client, actor, search=WORD)
+    paged: list[str] = []
+    for page in range(whole["total"] + 1):
+        body = await _list(client, actor, search=WORD, page_size=1, page=page)
+        assert body["total"] == whole["total"]
+        paged += [t["id"] for t in body["tickets"]]
+    assert paged == [t["id"] for t in whole["tickets"]] and paged
+
+
+async def test_a_slow_search_is_remembered_even_without_matches(client, db, factory, world, other, monkeypatch):
+    """Words common apart but never together are costly to count; remembered, the answer is read
+    from the term tallies, and a later ticket that matches is counted by the triggers."""
+    monkeypatch.setattr(ticket_query, "REMEMBER_AFTER", 0.0)
+    await _dataset(factory, world, other)
+    phrase = "leak pothole"
+    assert (await _list(client, world.manager, search=phrase))["total"] == 0
+    assert await _remembered(db) == [(world.municipality.code, phrase)]
+    assert (await _list(client, world.manager, search=phrase)) == {
+        "tickets": [], "total": 0, "page": 0, "page_size": 200, "page_count": 0}
+    made = await report(client, world.citizen, description="A LEAK POTHOLE combination")
+    body = await _list(client, world.manager, search=phrase)
+    assert body["total"] == 1 and [t["id"] for t in body["tickets"]] == [made["id"]]
+    assert await _drift(db) == 0
