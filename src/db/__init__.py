@@ -1,0 +1,1 @@
+"""Database objects declared once: functions, policies and trigger bodies that migrations apply."""
