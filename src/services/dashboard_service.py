@@ -23,13 +23,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, DateTime, String, Table, Uuid, and_, bindparam, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, DateTime, String, Table, Uuid, and_, bindparam, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.enums import OPEN_SET, RESOLVED_SET, SERVICE_CATEGORIES
 from src.models.team import Team
 from src.schemas.dashboard import CategoryVolume, DashboardMetrics, SlaCompliance, TeamWorkload, TrendDay
-from src.services import access, shapes, tallies
+from src.services import access, shapes, sla, tallies
 from src.services.principal import Principal
 from src.services.ticket_query import aware
 
@@ -84,10 +84,8 @@ def _figures(src: _Source, wanted: tuple[str, ...]) -> Any:
             "total_open": src.count(is_open),
             "total_resolved": src.count(c.status.in_(RESOLVED_VALUES)),
             "sla_total": src.count(both),
-            "response_breaches": src.count(both, or_(c.first_responded_at > c.sla_response_deadline,
-                                                     and_(c.first_responded_at.is_(None), NOW > c.sla_response_deadline))),
-            "resolution_breaches": src.count(both, or_(c.resolved_at > c.sla_resolution_deadline,
-                                                       and_(c.resolved_at.is_(None), NOW > c.sla_resolution_deadline))),
+            "response_breaches": src.count(both, sla.breached(c.first_responded_at, c.sla_response_deadline, NOW)),
+            "resolution_breaches": src.count(both, sla.breached(c.resolved_at, c.sla_resolution_deadline, NOW)),
             "overdue_open": src.count(is_open, c.sla_resolution_deadline < NOW),
             "responded": src.count(c.first_responded_at.is_not(None)),
             "response_seconds": func.coalesce(func.sum(func.extract("epoch", c.first_responded_at - c.created_at)), 0),

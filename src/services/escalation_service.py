@@ -19,6 +19,7 @@ from src.core.database import Database
 from src.models.enums import OPEN_SET, EventKind, TicketStatus
 from src.models.team import Team
 from src.models.ticket import Ticket
+from src.services import sla
 from src.services.live_publish import TICKET_ESCALATED, publish_ticket_event
 from src.services.ticket_events import record_event
 
@@ -35,12 +36,21 @@ class SweepResult:
         return f"escalated {self.escalated} ticket(s), logged {self.breaches} SLA breach(es)"
 
 
-def _candidates(now: datetime):
+def _candidates(now: datetime):  # noqa: ANN202
+    """The next overdue ticket, locked, with whether each deadline is breached (`sla.breached`).
+
+    The conditions pick candidates through the sweep indexes (a deadline passed); whether a
+    deadline is breached is then the one definition's answer, not restated here.
+    """
     t = Ticket
     resolution_due = t.sla_resolution_deadline < now
     response_due = t.sla_response_deadline < now
     return (
-        select(t)
+        select(
+            t,
+            sla.breached(t.first_responded_at, t.sla_response_deadline, now).label("response_late"),
+            sla.breached(t.resolved_at, t.sla_resolution_deadline, now).label("resolution_late"),
+        )
         .where(
             t.status.in_(OPEN_VALUES),
             or_(
@@ -51,17 +61,13 @@ def _candidates(now: datetime):
         )
         .order_by(t.sla_resolution_deadline)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=t, skip_locked=True)
     )
 
 
-async def _sweep_ticket(session: AsyncSession, ticket: Ticket, now: datetime, result: SweepResult) -> None:
-    response_late = (
-        ticket.sla_response_deadline is not None
-        and ticket.sla_response_deadline < now
-        and (ticket.first_responded_at is None or ticket.first_responded_at > ticket.sla_response_deadline)
-    )
-    resolution_late = ticket.sla_resolution_deadline is not None and ticket.sla_resolution_deadline < now
+async def _sweep_ticket(
+    session: AsyncSession, ticket: Ticket, response_late: bool, resolution_late: bool, now: datetime, result: SweepResult
+) -> None:
     must_escalate = ticket.status != TicketStatus.ESCALATED.value and (
         resolution_late
         or (ticket.status == TicketStatus.OPEN.value and ticket.sla_response_deadline is not None and ticket.sla_response_deadline < now)
@@ -71,7 +77,7 @@ async def _sweep_ticket(session: AsyncSession, ticket: Ticket, now: datetime, re
     previous = ticket.status
     reason = "Resolution deadline passed" if resolution_late else "No response before the response deadline"
     if must_escalate:
-        ticket.status = TicketStatus.ESCALATED.value
+        ticket.status = TicketStatus.ESCALATED
         ticket.escalated_at = now
         ticket.escalation_reason = reason
         ticket.updated_at = now
@@ -105,7 +111,8 @@ async def run_sweep(db: Database, now: datetime | None = None) -> SweepResult:
     while True:
         moment = now or datetime.now(UTC)
         async with db.system_session() as session:
-            ticket = await session.scalar(_candidates(moment))
-            if ticket is None:
+            row = (await session.execute(_candidates(moment))).first()
+            if row is None:
                 return result
-            await _sweep_ticket(session, ticket, moment, result)
+            ticket, response_late, resolution_late = row
+            await _sweep_ticket(session, ticket, bool(response_late), bool(resolution_late), moment, result)

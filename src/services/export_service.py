@@ -33,7 +33,7 @@ from src.models.ticket import Ticket
 from src.models.user import User
 from src.models.ward import Ward
 from src.schemas.ticket_query import TicketListParams
-from src.services import access, ticket_query
+from src.services import access, sla, ticket_query
 from src.services.principal import Principal
 
 COLUMNS = (
@@ -69,8 +69,8 @@ def _sla(done_at: Any, deadline: Any) -> Any:
     """met / breached / pending, by the dashboard's definitions (SPEC §4.4); blank without a deadline."""
     return case(
         (deadline.is_(None), None),
-        (done_at.is_not(None), case((done_at <= deadline, literal(MET)), else_=literal(BREACHED))),
-        (func.now() > deadline, literal(BREACHED)),
+        (sla.breached(done_at, deadline, func.now()), literal(BREACHED)),
+        (done_at.is_not(None), literal(MET)),
         else_=literal(PENDING),
     )
 

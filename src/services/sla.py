@@ -1,10 +1,21 @@
-"""SLA deadlines (from the most specific policy) and a ticket's SLA status (SPEC §2, §2.1)."""
+"""SLA deadlines (from the most specific policy), when a deadline is breached, and a ticket's SLA
+status (SPEC §2, §2.1).
+
+A deadline is breached when the ticket was done (responded to, resolved) after it, or is not
+done and the moment in question is past it. That definition is written once in SQL,
+`sla_breached(done_at, deadline, at)` (src/db/sql/sla.sql): the dashboard, the export, the
+sweep and the tally triggers all call it through `breached`. `is_breached` is its twin for a
+ticket already loaded in memory (the detail's status); tests/services/test_sla.py holds the two
+equal.
+"""
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.enums import OPEN_SET, RESOLVED_SET, SlaStatus, TicketStatus
@@ -46,6 +57,18 @@ async def deadlines_for(
     return Deadlines(created_at + timedelta(hours=response_h), created_at + timedelta(hours=resolution_h))
 
 
+def breached(done_at: Any, deadline: Any, at: Any) -> ColumnElement[bool]:
+    """SQL: whether `deadline` is breached by `done_at`, or, not done, by the moment `at` (NULL:
+    by `done_at` alone). NULL without a deadline, which a filter or CASE takes as not breached."""
+    return func.sla_breached(done_at, deadline, at, type_=Boolean)
+
+
+def is_breached(done_at: datetime | None, deadline: datetime | None, at: datetime | None) -> bool:
+    """`breached` for values in memory (sla.sql's `coalesce(done_at, at) > deadline`)."""
+    moment = done_at if done_at is not None else at
+    return deadline is not None and moment is not None and moment > deadline
+
+
 def _past_warning(now: datetime, created_at: datetime, deadline: datetime) -> bool:
     return (now - created_at) >= (deadline - created_at) * WARNING_FRACTION
 
@@ -56,14 +79,12 @@ def sla_status(ticket: Ticket, now: datetime) -> SlaStatus | None:
         return None
     status = TicketStatus(ticket.status)
     if status in RESOLVED_SET:
-        if resolution is not None and ticket.resolved_at is not None and ticket.resolved_at > resolution:
-            return SlaStatus.BREACHED_RESOLUTION
-        return None
+        return SlaStatus.BREACHED_RESOLUTION if is_breached(ticket.resolved_at, resolution, None) else None
     assert status in OPEN_SET
-    if resolution is not None and now > resolution:
+    if is_breached(ticket.resolved_at, resolution, now):
         return SlaStatus.BREACHED_RESOLUTION
     awaiting_response = ticket.first_responded_at is None
-    if awaiting_response and response is not None and now > response:
+    if awaiting_response and is_breached(None, response, now):
         return SlaStatus.BREACHED_RESPONSE
     pending = [d for d in (response if awaiting_response else None, resolution) if d is not None]
     if any(_past_warning(now, ticket.created_at, d) for d in pending):
