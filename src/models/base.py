@@ -1,7 +1,9 @@
 import uuid
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, func, text
+from sqlalchemy import Enum as EnumType
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,3 +30,12 @@ def created_at_column() -> Mapped[datetime]:
 
 def municipality_fk() -> Mapped[uuid.UUID]:
     return mapped_column(UUID(as_uuid=True), ForeignKey("municipalities.id"), nullable=False)
+
+
+def enum_column(enum: type[Enum], length: int, **kw: object) -> EnumType:
+    """A column holding an enum's *values* as varchar (the migrations' CHECK constraints name the
+    allowed values); it reads back as the enum's members."""
+    return EnumType(
+        enum, native_enum=False, create_constraint=False, length=length,
+        values_callable=lambda members: [m.value for m in members], **kw,
+    )

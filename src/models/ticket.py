@@ -1,18 +1,25 @@
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Computed, DateTime, Float, SmallInteger, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from src.models.base import Base, created_at_column, municipality_fk, uuid_pk
+from src.models.base import Base, created_at_column, enum_column, municipality_fk, uuid_pk
+from src.models.enums import SEVERITY_RANK, STATUS_RANK, EventKind, Language, TicketCategory, TicketSeverity, TicketStatus
 
-SEVERITY_RANK_SQL = "CASE severity WHEN 'low' THEN 0 WHEN 'medium' THEN 1 WHEN 'high' THEN 2 ELSE 3 END"
-STATUS_RANK_SQL = (
-    "CASE status WHEN 'open' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'escalated' THEN 2 "
-    "WHEN 'resolved' THEN 3 ELSE 4 END"
-)
+
+def _rank_sql(column: str, ranks: Iterable[tuple[StrEnum, int]]) -> str:
+    """The generated rank column's expression, from the enum's order (enums.py)."""
+    whens = " ".join(f"WHEN '{member.value}' THEN {rank}" for member, rank in ranks)
+    return f"CASE {column} {whens} END"
+
+
+SEVERITY_RANK_SQL = _rank_sql("severity", SEVERITY_RANK.items())
+STATUS_RANK_SQL = _rank_sql("status", STATUS_RANK.items())
 
 
 class Ticket(Base):
@@ -21,11 +28,11 @@ class Ticket(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     municipality_id: Mapped[uuid.UUID] = municipality_fk()
     tracking_number: Mapped[str] = mapped_column(String(22), unique=True)
-    category: Mapped[str] = mapped_column(String(20))
+    category: Mapped[TicketCategory] = mapped_column(enum_column(TicketCategory, 20))
     description: Mapped[str] = mapped_column(Text)
-    severity: Mapped[str] = mapped_column(String(10), default="medium")
+    severity: Mapped[TicketSeverity] = mapped_column(enum_column(TicketSeverity, 10), default=TicketSeverity.MEDIUM)
     severity_rank: Mapped[int] = mapped_column(SmallInteger, Computed(SEVERITY_RANK_SQL, persisted=True))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, 20), default=TicketStatus.OPEN)
     status_rank: Mapped[int] = mapped_column(SmallInteger, Computed(STATUS_RANK_SQL, persisted=True))
     is_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     address: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -35,7 +42,7 @@ class Ticket(Base):
     reporter_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     assigned_team_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     assigned_to: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
-    language: Mapped[str] = mapped_column(String(2), default="en")
+    language: Mapped[Language] = mapped_column(enum_column(Language, 2), default=Language.EN)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()
     first_responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -58,6 +65,6 @@ class TicketEvent(Base):
     municipality_id: Mapped[uuid.UUID] = municipality_fk()
     ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, 20))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = created_at_column()

@@ -34,7 +34,7 @@ def apply_transition(ticket: Ticket, target: TicketStatus, now: datetime, note: 
     if target is TicketStatus.ESCALATED:
         ticket.escalated_at = now
         ticket.escalation_reason = note
-    ticket.status = target.value
+    ticket.status = target
     ticket.updated_at = now
     return current
 

@@ -28,7 +28,7 @@ async def record_event(
             municipality_id=ticket.municipality_id,
             ticket_id=ticket.id,
             actor_id=actor_id,
-            kind=kind.value,
+            kind=kind,
             data={k: jsonable(v) for k, v in data.items()},
         )
     )

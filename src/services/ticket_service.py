@@ -56,9 +56,9 @@ async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate)
     team = await route(session, p.municipality_id, body.category, ward_id)
     values = dict(
         municipality_id=p.municipality_id,
-        category=body.category.value,
+        category=body.category,
         description=body.description,
-        severity=body.severity.value,
+        severity=body.severity,
         status="open",
         is_sensitive=body.category is TicketCategory.GBV,
         address=body.address or None,
@@ -67,7 +67,7 @@ async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate)
         ward_id=ward_id,
         reporter_id=p.id,
         assigned_team_id=team.id if team else None,
-        language=body.language.value,
+        language=body.language,
         created_at=now,
         updated_at=now,
         sla_response_deadline=deadlines.response,
