@@ -5,7 +5,8 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from src.models.base import Base, created_at_column, municipality_fk, uuid_pk
+from src.models.base import Base, created_at_column, enum_column, municipality_fk, uuid_pk
+from src.models.enums import TicketCategory
 
 
 class Team(Base):
@@ -14,7 +15,7 @@ class Team(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     municipality_id: Mapped[uuid.UUID] = municipality_fk()
     name: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str] = mapped_column(String(20))
+    category: Mapped[TicketCategory] = mapped_column(enum_column(TicketCategory, 20))
     is_saps: Mapped[bool] = mapped_column(Boolean, default=False)
     manager_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

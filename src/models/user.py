@@ -6,7 +6,8 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from src.models.base import Base, created_at_column, municipality_fk, uuid_pk
+from src.models.base import Base, created_at_column, enum_column, municipality_fk, uuid_pk
+from src.models.enums import Language
 
 
 class UserRole(str, Enum):
@@ -32,10 +33,10 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254))
     full_name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[UserRole] = mapped_column(enum_column(UserRole, 20))
     ward_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     team_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
-    preferred_language: Mapped[str] = mapped_column(String(2), default="en")
+    preferred_language: Mapped[Language] = mapped_column(enum_column(Language, 2), default=Language.EN)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = created_at_column()
