@@ -77,7 +77,7 @@ def _query(j: Jurisdiction, request: Request) -> args.RequestQuery:
 
 @router.get("/discovery.{fmt}", dependencies=[Limited])
 async def discovery(fmt: Fmt, request: Request) -> Response:
-    base = str(request.base_url).rstrip("/") + "/v2/"
+    base = str(request.url.replace(query="")).rsplit("/", 1)[0] + "/"
     data = {
         "changeset": CHANGESET,
         "contact": "Ask the municipality's service-delivery office; jurisdiction_id is its code.",
