@@ -31,10 +31,11 @@ SERVICES: dict[TicketCategory, tuple[str, str, str, str]] = {
     TicketCategory.OTHER: ("Other", "Anything else the municipality should know about.", "other", "General"),
 }
 
-# Masked in every description that leaves through Open311: e-mail addresses, and runs of nine or
-# more digits written as a phone number might be (spaces, dashes, dots, brackets, a leading +).
+# Masked in every description that leaves through Open311: e-mail addresses, and phone numbers as
+# people write them: a national number (0 and nine digits) or an international one (+ and 9 to 15
+# digits), grouped by spaces, dashes, dots or brackets. Dates and tracking numbers do not start so.
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-PHONE = re.compile(r"\+?\(?\d(?:[\s().-]*\d){8,}")
+PHONE = re.compile(r"(?<![\w+])(?:\+\d(?:[\s().-]{0,2}\d){8,14}|\(?0\d(?:[\s().-]{0,2}\d){8})(?!\d)")
 STATUS_WORDS = {
     TicketStatus.OPEN: "Open again",
     TicketStatus.IN_PROGRESS: "In progress",
