@@ -243,3 +243,24 @@ async def test_the_sweeps_escalation_is_an_update(client, world, db):
     assert [(u["service_request_id"], u["status"], u["description"]) for u in updates] == [
         (a["tracking_number"], "open", "Status: Escalated.")
     ]
+
+
+async def test_lists_are_reused_for_up_to_a_minute_but_one_request_is_always_fresh(client, factory, world):
+    from src.services import public_cache
+
+    first = await factory.ticket(world.municipality, created_at=NOW - timedelta(hours=3))
+    listed = (await client.get(f"{O311}/requests.json", params=j(world))).json()
+    assert [x["service_request_id"] for x in listed] == [first.tracking_number]
+    second = await factory.ticket(world.municipality, created_at=NOW - timedelta(hours=1))
+    again = (await client.get(f"{O311}/requests.json", params=j(world))).json()
+    assert again == listed  # the same answer, rendered once
+    r = await client.get(f"{O311}/requests/{second.tracking_number}.json", params=j(world))
+    assert r.status_code == 200
+    r = await client.get(f"{O311}/requests.json", params={**j(world), "service_request_id": second.tracking_number})
+    assert [x["service_request_id"] for x in r.json()] == [second.tracking_number]
+    # Another format or other arguments are other answers; once the minute is over, the list is new.
+    xml = (await client.get(f"{O311}/requests.xml", params=j(world))).text
+    assert second.tracking_number in xml
+    public_cache.clear()
+    fresh = (await client.get(f"{O311}/requests.json", params=j(world))).json()
+    assert [x["service_request_id"] for x in fresh] == [second.tracking_number, first.tracking_number]

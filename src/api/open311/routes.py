@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.deps import SessionDep
-from src.api.open311.formats import FORMATS, render
+from src.api.open311.formats import FORMATS, render, to_json, to_xml
 from src.core.database import get_database
 from src.schemas import open311 as args
 from src.services import access, api_key_service, open311_service
-from src.services.jurisdiction import Jurisdiction, enter_municipality
+from src.services.jurisdiction import Jurisdiction, enter_municipality, normal_code
+from src.services.public_cache import cached
 
 router = APIRouter(prefix="/v2")
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -126,10 +127,34 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
+async def _listing(fmt: str, kind: str, root: str, request: Request, session: AsyncSession, query) -> Response:  # noqa: ANN001
+    """A list answer (requests or updates), rendered once and reused for up to 60 s.
+
+    A page of 1,000 requests is half a megabyte to fetch, mask and render, the same for every
+    client; so, like the public figures, each process keeps the rendered answer for up to a
+    minute (keyed by the municipality, the format and every argument). A request asked for by
+    its tracking number (`service_request_id`, or GET /requests/{id}) is always read fresh.
+    Invalid arguments are never cached: they raise before anything is stored.
+    """
+
+    async def build() -> bytes:
+        j = await jurisdiction(session, request.query_params.get("jurisdiction_id"))
+        data = await query(session, j, _query(j, request))
+        return to_xml(root, data) if fmt == "xml" else to_json(data)
+
+    q = request.query_params
+    code = normal_code(q.get("jurisdiction_id"))
+    if code is None or q.get("service_request_id"):
+        body = await build()
+    else:
+        arguments = tuple(sorted((k, v) for k, v in q.multi_items() if k != "jurisdiction_id"))
+        body = await cached(("open311", kind, fmt, code, arguments), build)
+    return Response(body, media_type=FORMATS[fmt])
+
+
 @router.get("/requests.{fmt}", dependencies=[Limited])
-async def list_requests(fmt: Fmt, request: Request, session: ReadSession, jurisdiction_id: str | None = None) -> Response:
-    j = await jurisdiction(session, jurisdiction_id)
-    return render(fmt, "service_requests", await open311_service.list_requests(session, j, _query(j, request)))
+async def list_requests(fmt: Fmt, request: Request, session: ReadSession) -> Response:
+    return await _listing(fmt, "requests", "service_requests", request, session, open311_service.list_requests)
 
 
 @router.get("/requests/{request_id}.{fmt}", dependencies=[Limited])
@@ -145,6 +170,5 @@ async def get_token(token: str, fmt: Fmt, session: ReadSession, jurisdiction_id:
 
 
 @router.get("/servicerequestupdates.{fmt}", dependencies=[Limited])
-async def updates(fmt: Fmt, request: Request, session: ReadSession, jurisdiction_id: str | None = None) -> Response:
-    j = await jurisdiction(session, jurisdiction_id)
-    return render(fmt, "service_request_updates", await open311_service.list_updates(session, j, _query(j, request)))
+async def updates(fmt: Fmt, request: Request, session: ReadSession) -> Response:
+    return await _listing(fmt, "updates", "service_request_updates", request, session, open311_service.list_updates)
