@@ -33,7 +33,7 @@ async def test_no_answer_carries_personal_or_sensitive_data(client, world, db):
                  reason="Staff Note Zebra")
     await set_status(client, world.manager, public["id"], "resolved", note="Staff Note Zebra")
     # A sensitive ticket, with a location, a note and an escalation.
-    for i in range(6):
+    for _ in range(6):
         gbv = await report(client, world.citizen, category="gbv", description="GBV-WORDS-NEVER-SHOWN",
                            address="Sensitive Lane 9", latitude=-25.9502, longitude=28.0502)
     await set_status(client, world.saps_liaison, gbv["id"], "in_progress", note="Staff Note Zebra")

@@ -24,7 +24,7 @@ async def public_world(factory):
     for row in range(2):
         for col in range(3):
             wards.append(await factory.ward(mun, boundary=square(28.0 + col * 0.04, -25.8 - row * 0.04, 0.04)))
-    for i in range(160):
+    for _ in range(160):
         ward_index = rng.choice([0, 0, 1, 2, 4, 4, 4, 5])
         w = wards[ward_index]
         lon0, lat0 = w.boundary["coordinates"][0][0]
