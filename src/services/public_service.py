@@ -105,13 +105,20 @@ class PublicFigures:
         return await self._in(code, ("wards",), _wards)
 
 
+def _on_tally(conditions: list[Any], table: Any) -> list[Any]:
+    """The access policy's conditions moved onto a tally; never silently drop one."""
+    moved = tallies.retarget(conditions, table)
+    if moved is None:
+        raise RuntimeError(f"the public conditions are not answerable from {table.name}")
+    return moved
+
+
 async def _summary(s: AsyncSession) -> PublicSummary:
     """Platform-wide, across tenants: read as the schema owner (no tenant is pinned), from the
     status tallies only, and only the counts the access policy names for the public."""
     t = tallies.STATUS
-    public = tallies.retarget(access.platform_ticket_conditions(sensitive=False), t)
-    gbv = tallies.retarget(access.platform_ticket_conditions(sensitive=True), t)
-    assert public is not None and gbv is not None
+    public = _on_tally(access.platform_ticket_conditions(sensitive=False), t)
+    gbv = _on_tally(access.platform_ticket_conditions(sensitive=True), t)
     active = select(Municipality.id).where(Municipality.is_active)
     n = t.c.n
     row = (
@@ -191,8 +198,7 @@ async def _stats(s: AsyncSession, j: Jurisdiction, months: int) -> PublicStats:
 async def _monthly(s: AsyncSession, j: Jurisdiction, months: int, start: datetime) -> list[MonthCount]:
     """Created and resolved per calendar month of the municipality, from the hourly counts."""
     h = tallies.HOURS
-    moved = tallies.retarget(access.public_ticket_conditions(j.id), h)
-    assert moved is not None
+    moved = _on_tally(access.public_ticket_conditions(j.id), h)
     month = func.to_char(func.timezone(bindparam("tz", j.timezone, type_=String), h.c.hour), "YYYY-MM")
     rows = await s.execute(
         select(month, func.sum(h.c.created), func.sum(h.c.resolved)).where(*moved, h.c.hour >= start).group_by(month)

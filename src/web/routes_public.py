@@ -25,12 +25,13 @@ async def public_page(request: Request, municipality: str | None = None) -> Resp
     figures = PublicFigures(get_database())
     municipalities = await figures.municipalities()
     summary = await figures.summary()
-    chosen = normal_code(municipality) if municipality else (municipalities[0].code if municipalities else None)
+    code = municipality if municipality is not None else (municipalities[0].code if municipalities else None)
     context: dict = {"municipalities": municipalities, "summary": summary, "chosen": None}
-    if chosen is not None or municipality:
-        stats = await figures.stats(chosen or "", HEAT_MONTHS)  # unknown → the 404 page
-        wards = await figures.wards(chosen or "")
-        cells = await figures.heatmap(chosen or "")
+    if code is not None:
+        stats = await figures.stats(code, HEAT_MONTHS)  # unknown or inactive: the 404 page
+        wards = await figures.wards(code)
+        cells = await figures.heatmap(code)
+        chosen = normal_code(code)
         name = next((m.name for m in municipalities if m.code == chosen), chosen)
         months = [month_label(m.month) for m in stats.monthly]
         context.update(
