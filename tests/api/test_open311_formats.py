@@ -134,3 +134,30 @@ async def test_times_carry_an_offset_and_unicode_survives(client, world, factory
     assert datetime.fromisoformat(request.findtext("requested_datetime")).utcoffset() is not None
     r = await client.get(f"{O311}/requests.json", params=params)
     assert r.json()[0]["description"] == "Amanzi awekho — ñ ü"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+async def test_the_rate_limit_seam_answers_429_in_the_requested_format(client, world, monkeypatch, fmt):
+    """The contract the rate limiter plugs into: raise a 429 AppError with Retry-After in `headers`."""
+    from http import HTTPStatus
+
+    from src.api.open311 import routes
+    from src.core.errors import AppError
+
+    class RateLimited(AppError):
+        status = HTTPStatus.TOO_MANY_REQUESTS
+        code = "rate_limited"
+        detail = "Too many requests; try again later."
+        headers = {"Retry-After": "30"}
+
+    calls = []
+
+    async def over_the_limit(api_key_id, client_address):
+        calls.append((api_key_id, client_address))
+        raise RateLimited()
+
+    monkeypatch.setattr(routes, "open311_rate_limit", over_the_limit)
+    r = await client.get(f"{O311}/services.{fmt}", params={"jurisdiction_id": world.municipality.code})
+    assert r.status_code == 429 and r.headers["retry-after"] == "30"
+    assert ("<code>429</code>" in r.text) if fmt == "xml" else (r.json() == [{"code": 429, "description": "Too many requests; try again later."}])
+    assert calls == [(None, "127.0.0.1")]
