@@ -30,6 +30,7 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/public_bench.py
 
 migrate: install
 	$(BIN)/python -m src.cli migrate

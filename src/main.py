@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from src.api.open311 import create_open311_app
 from src.api.v1 import router as api_router
 from src.core.database import get_database
 from src.core.handlers import install_error_handlers
@@ -31,6 +32,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     app.include_router(api_router, prefix="/api/v1")
+    app.mount("/open311", create_open311_app())
     install_web(app)
     return app
 

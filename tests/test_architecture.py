@@ -63,3 +63,17 @@ def test_no_naive_datetimes():
                 if node.func.attr == "now" and not node.args and not node.keywords and not is_sql:
                     offenders.append(f"{rel}:{node.lineno} now() without a timezone")
     assert offenders == []
+
+
+def test_no_xml_is_parsed_anywhere():
+    """Open311 writes XML and never reads any: untrusted XML is a door to entity attacks."""
+    parsers = {"fromstring", "parse", "iterparse", "XMLParser", "XMLPullParser", "XML", "fromstringlist"}
+    offenders = []
+    for rel, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in parsers and isinstance(node.value, ast.Name):
+                if node.value.id in {"ET", "ElementTree", "etree", "minidom", "expat"}:
+                    offenders.append(f"{rel}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module and "xml" in node.module:
+                offenders += [f"{rel}:{node.lineno}" for a in node.names if a.name in parsers]
+    assert offenders == []

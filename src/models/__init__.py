@@ -1,3 +1,4 @@
+from src.models.api_key import ApiKey
 from src.models.base import Base
 from src.models.municipality import Municipality
 from src.models.sla_policy import SlaPolicy
@@ -7,6 +8,7 @@ from src.models.user import Consent, User, UserRole
 from src.models.ward import Ward
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Consent",
     "Municipality",

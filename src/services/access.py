@@ -9,8 +9,9 @@ from enum import Enum
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
+from src.core.database import TenantContext
 from src.core.errors import Conflict, Forbidden, NotFound
-from src.models.enums import TicketCategory, TicketStatus
+from src.models.enums import SERVICE_CATEGORIES, TicketCategory, TicketStatus
 from src.models.ticket import Ticket
 from src.models.user import UserRole
 from src.services.principal import Principal
@@ -99,6 +100,46 @@ def effective_ward(p: Principal, ward_id: uuid.UUID | None) -> uuid.UUID | None:
     if ward_id is not None and ward_id != p.ward_id:
         raise Forbidden("Ward councillors may only see their own ward.", "ward_forbidden")
     return p.ward_id
+
+
+# ---- anonymous readers: the public figures and Open311 -----------------------------------------
+
+# The tenant-context role of anonymous reads. It is no user role, so the row-level-security
+# firewall grants it no sensitive row (it is neither admin nor SAPS, and there is no user id).
+PUBLIC_ROLE = "public"
+
+
+def public_tenant(municipality_id: uuid.UUID) -> TenantContext:
+    """The transaction of an anonymous read (or an Open311 write) for one municipality."""
+    return TenantContext(municipality_id, PUBLIC_ROLE, None)
+
+
+def public_ticket_conditions(municipality_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    """What anyone outside the municipality may learn about: its non-sensitive tickets, in the
+    aggregate (public figures) or one by one without any personal detail (Open311)."""
+    return [Ticket.municipality_id == municipality_id, Ticket.is_sensitive.is_(False)]
+
+
+def public_tickets(municipality_id: uuid.UUID) -> Select[tuple[Ticket]]:
+    return select(Ticket).where(and_(*public_ticket_conditions(municipality_id)))
+
+
+def platform_ticket_conditions(*, sensitive: bool) -> list[ColumnElement[bool]]:
+    """Platform-wide counts: the non-sensitive tickets, or (for the one public GBV figure, a
+    count across every municipality and nothing else) the sensitive ones."""
+    return [Ticket.is_sensitive.is_(sensitive)]
+
+
+def public_service(category: str) -> TicketCategory:
+    """A category other systems may report through Open311: never GBV, which is reported only
+    through the authenticated channels; unknown or GBV answers as an unknown service."""
+    try:
+        found = TicketCategory(category)
+    except ValueError:
+        found = None
+    if found not in SERVICE_CATEGORIES:
+        raise NotFound("There is no such service.", "unknown_service")
+    return found  # type: ignore[return-value]
 
 
 def live_event_visible(municipality_id: str, ward_id: str | None, payload: dict[str, object]) -> bool:

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,14 +26,14 @@ from src.services.tracking import tracking_number
 TRACKING_ATTEMPTS = 8
 
 
-async def ward_for_report(session: AsyncSession, p: Principal, body: TicketCreate) -> uuid.UUID | None:
+async def ward_for_report(session: AsyncSession, municipality_id: uuid.UUID, body: TicketCreate) -> uuid.UUID | None:
     """The ward whose boundary holds the point, else the ward the reporter named, else none."""
     from src.services.geo import contains
 
     if body.latitude is not None and body.longitude is not None:
         wards = await session.execute(
             select(Ward.id, Ward.boundary)
-            .where(Ward.municipality_id == p.municipality_id, Ward.boundary.is_not(None))
+            .where(Ward.municipality_id == municipality_id, Ward.boundary.is_not(None))
             .order_by(Ward.code)
         )
         for ward_id, boundary in wards:
@@ -40,7 +41,7 @@ async def ward_for_report(session: AsyncSession, p: Principal, body: TicketCreat
                 return ward_id
     if body.ward_id is None:
         return None
-    found = await session.scalar(select(Ward.id).where(Ward.municipality_id == p.municipality_id, Ward.id == body.ward_id))
+    found = await session.scalar(select(Ward.id).where(Ward.municipality_id == municipality_id, Ward.id == body.ward_id))
     if found is None:
         raise Invalid("That ward does not exist in your municipality.", "invalid_ward")
     return found
@@ -48,14 +49,30 @@ async def ward_for_report(session: AsyncSession, p: Principal, body: TicketCreat
 
 async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate) -> TicketResponse:
     access.require_role(p, access.REPORTER_ROLES)
+    ticket = await report_ticket(session, p.municipality_id, p.timezone, body, reporter_id=p.id)
+    return TicketResponse.model_validate(ticket)
+
+
+async def report_ticket(
+    session: AsyncSession,
+    municipality_id: uuid.UUID,
+    timezone: str,
+    body: TicketCreate,
+    *,
+    reporter_id: uuid.UUID | None,
+    **event_data: Any,
+) -> Ticket:
+    """Every channel reports through here (the API, the pages, Open311): ward, SLA deadlines,
+    routing, the `created` event and the live event after commit. A report without a reporter
+    (another system's, through Open311) is the system's: its event has no actor."""
     if (body.latitude is None) != (body.longitude is None):
         raise Invalid("Give both latitude and longitude, or neither.", "incomplete_location")
-    ward_id = await ward_for_report(session, p, body)
+    ward_id = await ward_for_report(session, municipality_id, body)
     now = datetime.now(UTC)
-    deadlines = await deadlines_for(session, p.municipality_id, body.category, body.severity, now)
-    team = await route(session, p.municipality_id, body.category, ward_id)
+    deadlines = await deadlines_for(session, municipality_id, body.category, body.severity, now)
+    team = await route(session, municipality_id, body.category, ward_id)
     values = dict(
-        municipality_id=p.municipality_id,
+        municipality_id=municipality_id,
         category=body.category,
         description=body.description,
         severity=body.severity,
@@ -65,7 +82,7 @@ async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate)
         latitude=body.latitude,
         longitude=body.longitude,
         ward_id=ward_id,
-        reporter_id=p.id,
+        reporter_id=reporter_id,
         assigned_team_id=team.id if team else None,
         language=body.language,
         created_at=now,
@@ -73,19 +90,20 @@ async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate)
         sla_response_deadline=deadlines.response,
         sla_resolution_deadline=deadlines.resolution,
     )
-    ticket = await _insert_with_unique_tracking(session, values, p.timezone, now)
+    ticket = await _insert_with_unique_tracking(session, values, timezone, now)
     await record_event(
         session,
         ticket,
         EventKind.CREATED,
-        p.id,
+        reporter_id,
         category=ticket.category,
         severity=ticket.severity,
         ward_id=ticket.ward_id,
         assigned_team_id=ticket.assigned_team_id,
+        **event_data,
     )
     await publish_ticket_event(session, TICKET_CREATED, ticket)
-    return TicketResponse.model_validate(ticket)
+    return ticket
 
 
 async def _insert_with_unique_tracking(session: AsyncSession, values: dict, timezone: str, now: datetime) -> Ticket:

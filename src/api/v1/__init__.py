@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from src.api.v1 import admin, auth, dashboard, events, export, tickets
+from src.api.v1 import admin, api_keys, auth, dashboard, events, export, public, tickets
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -9,3 +9,5 @@ router.include_router(tickets.router)
 router.include_router(dashboard.router)
 router.include_router(events.router)
 router.include_router(export.router)
+router.include_router(api_keys.router)
+router.include_router(public.router)

@@ -25,7 +25,7 @@ $$ SELECT u.ward_id FROM users u WHERE u.id = app_user_id() $$;
 CREATE OR REPLACE FUNCTION app_user_team_id() RETURNS uuid LANGUAGE sql STABLE AS
 $$ SELECT u.team_id FROM users u WHERE u.id = app_user_id() $$;
 
--- The tickets a role's lists show (Purpose.LIST in access.py).
+-- The tickets a role's lists show (Purpose.LIST in access.py; `public` is access.PUBLIC_ROLE).
 CREATE OR REPLACE FUNCTION app_ticket_listed(
   municipality_id uuid, is_sensitive boolean, ward_id uuid, reporter_id uuid, assigned_team_id uuid, assigned_to uuid,
   user_ward_id uuid, user_team_id uuid
@@ -37,6 +37,7 @@ CREATE OR REPLACE FUNCTION app_ticket_listed(
     WHEN 'ward_councillor' THEN NOT is_sensitive AND ward_id = user_ward_id
     WHEN 'admin' THEN NOT is_sensitive
     WHEN 'saps_liaison' THEN is_sensitive AND app_can_see_sensitive()
+    WHEN 'public' THEN NOT is_sensitive  -- anonymous readers: public figures and Open311
     ELSE false
   END
 $$;
