@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,14 +19,21 @@ SESSION_COOKIE = "khanyisa_session"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-async def get_db() -> AsyncIterator[AsyncSession]:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """One unit of work per request: commit when the endpoint returns, roll back when it raises.
 
     Used with scope="function" so the commit happens before the response is sent: a client
-    that sees 201 can rely on the row being there.
+    that sees 201 can rely on the row being there. A signed-in caller's write request ends by
+    recording its WAL position, so that caller's next reads wait for a replica to replay it.
     """
-    async with get_database().sessionmaker() as session, session.begin():
+    db = get_database()
+    async with db.sessionmaker() as session, session.begin():
         yield session
+        if request.method not in SAFE_METHODS and getattr(request.state, "principal", None) is not None:
+            await db.record_write(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
@@ -53,16 +61,37 @@ async def load_principal(session: AsyncSession, token: str | None) -> Principal:
         full_name=row.full_name,
         ward_id=row.ward_id,
         team_id=row.team_id,
+        last_write_lsn=row.last_write_lsn,
     )
 
 
 async def get_current_user(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
-    return await load_principal(session, bearer_token(request, token))
+    request.state.principal = await load_principal(session, bearer_token(request, token))
+    return request.state.principal
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user, scope="function")]
+
+
+@asynccontextmanager
+async def read_session(principal: Principal, primary: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The session for reads that tolerate a moment's lag (the list, dashboard figures): a read-only
+    transaction on the replica when it may serve this caller, else the request's own primary one.
+
+    The caller was loaded on the primary, so sign-in and its checks never read stale rows.
+    """
+    async with get_database().replica_session(principal.tenant, principal.last_write_lsn) as replica:
+        yield primary if replica is None else replica
+
+
+async def get_read_db(user: CurrentUser, session: SessionDep) -> AsyncIterator[AsyncSession]:
+    async with read_session(user, session) as read:
+        yield read
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_db, scope="function")]
 
 
 def require_role(*roles: UserRole) -> Callable[..., object]:
