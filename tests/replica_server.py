@@ -117,7 +117,7 @@ class ReplicaPair:
         with self.primary.connect(database) as conn:
             target = str(conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0])  # type: ignore[index]
         deadline = time.monotonic() + timeout
-        with self.replica.connect(database) as conn:
+        with self.replica.connect() as conn:  # the database itself may not be there yet
             while not conn.execute(f"SELECT {position} >= %s::pg_lsn", (target,)).fetchone()[0]:  # type: ignore[index]
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"the replica did not reach {target} within {timeout} s")

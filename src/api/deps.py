@@ -3,6 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -75,32 +76,75 @@ async def get_current_user(
 CurrentUser = Annotated[Principal, Depends(get_current_user, scope="function")]
 
 
+@dataclass(frozen=True)
+class Reading:
+    """The signed-in caller and the transaction their lag-tolerant reads run in."""
+
+    principal: Principal
+    session: AsyncSession
+
+
 @asynccontextmanager
-async def read_session(principal: Principal, primary: AsyncSession) -> AsyncIterator[AsyncSession]:
-    """The session for reads that tolerate a moment's lag (the list, dashboard figures): a read-only
-    transaction on the replica when it may serve this caller, else the request's own primary one.
+async def open_reading(token: str | None) -> AsyncIterator[Reading]:
+    """For the reads a replica may serve (the list, dashboard figures): the caller is loaded on the
+    primary, so sign-in and its checks never see stale rows, then read on the replica when it may
+    serve them (src/core/replica.py), else on the primary.
 
-    The caller was loaded on the primary, so sign-in and its checks never read stale rows.
+    With a replica in use, the caller is loaded outside any transaction (one statement, no BEGIN or
+    COMMIT) and that connection goes back to the pool at once: the request then costs one round
+    trip more than on the primary alone, the replica's tenant pin, which also decides.
     """
-    async with get_database().replica_session(principal.tenant, principal.last_write_lsn) as replica:
-        yield primary if replica is None else replica
+    db = get_database()
+    if db.replica is None or not db.replica.usable():
+        async with db.sessionmaker() as session, session.begin():  # as every request: one transaction
+            yield Reading(await load_principal(session, token), session)
+        return
+    async with db.engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=conn) as auth:
+            principal = await load_principal(auth, token)
+    async with db.replica_session(principal.tenant, principal.last_write_lsn) as replica:
+        if replica is not None:
+            yield Reading(principal, replica)
+            return
+    async with db.tenant_session(principal.tenant) as session:
+        yield Reading(principal, session)
 
 
-async def get_read_db(user: CurrentUser, session: SessionDep) -> AsyncIterator[AsyncSession]:
-    async with read_session(user, session) as read:
-        yield read
+async def get_reading(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> AsyncIterator[Reading]:
+    async with open_reading(bearer_token(request, token)) as reading:
+        yield reading
 
 
+ReadingDep = Annotated[Reading, Depends(get_reading, scope="function")]
+
+
+async def get_reader(reading: ReadingDep) -> Principal:
+    return reading.principal
+
+
+async def get_read_db(reading: ReadingDep) -> AsyncSession:
+    return reading.session
+
+
+Reader = Annotated[Principal, Depends(get_reader, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_db, scope="function")]
 
 
-def require_role(*roles: UserRole) -> Callable[..., object]:
-    async def dependency(user: CurrentUser) -> Principal:
+def require_role(*roles: UserRole, reading: bool = False) -> Callable[..., object]:
+    """A role gate over the signed-in caller; `reading=True` for routes that read with `ReadSessionDep`."""
+
+    async def gate(user: CurrentUser) -> Principal:
         if user.role not in roles:
             raise Forbidden()
         return user
 
-    return dependency
+    async def reading_gate(user: Reader) -> Principal:
+        if user.role not in roles:
+            raise Forbidden()
+        return user
+
+    return reading_gate if reading else gate
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:

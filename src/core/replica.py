@@ -76,6 +76,13 @@ class Replica:
     def in_use(self) -> bool:
         return self.skipped_since is None
 
+    def usable(self) -> bool:
+        """Whether to try the replica now; when it is skipped, starts a re-check once one is due."""
+        if self.skipped_since is None:
+            return True
+        self._schedule_recheck()
+        return False
+
     @asynccontextmanager
     async def session(self, municipality_id: str, role: str, user_id: str, after: str | None) -> AsyncIterator[AsyncSession | None]:
         """A read-only transaction on the replica, pinned to the tenant, or None: the primary serves."""

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.deps import SESSION_COOKIE, SessionDep, load_principal, read_session
+from src.api.deps import SESSION_COOKIE, Reading, SessionDep, load_principal, open_reading
 from src.core.errors import AppError, Forbidden, Unauthorized
 from src.models.user import UserRole
 from src.services import access
@@ -139,12 +139,24 @@ async def page_principal(request: Request, session: SessionDep) -> Principal:
 PageUser = Annotated[Principal, Depends(page_principal, scope="function")]
 
 
-async def page_read_db(principal: PageUser, session: SessionDep) -> AsyncIterator[AsyncSession]:
-    """The list's and the dashboard's pages read where the API's do (`deps.read_session`)."""
-    async with read_session(principal, session) as read:
-        yield read
+async def page_reading(request: Request) -> AsyncIterator[Reading]:
+    """The list's and the dashboard's pages read where the API's do (`deps.open_reading`)."""
+    async with open_reading(request.cookies.get(SESSION_COOKIE)) as reading:
+        yield reading
 
 
+PageReading = Annotated[Reading, Depends(page_reading, scope="function")]
+
+
+async def page_reader(reading: PageReading) -> Principal:
+    return reading.principal
+
+
+async def page_read_db(reading: PageReading) -> AsyncSession:
+    return reading.session
+
+
+PageReader = Annotated[Principal, Depends(page_reader, scope="function")]
 PageReadSession = Annotated[AsyncSession, Depends(page_read_db, scope="function")]
 
 

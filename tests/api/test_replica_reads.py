@@ -289,3 +289,21 @@ async def test_an_unreachable_replica_is_skipped_without_errors(db, client, worl
         await down.dispose()
     logged = [rec.getMessage() for rec in caplog.records if rec.name == LOGGER]
     assert len(logged) == 1 and logged[0].startswith("read replica skipped: it does not answer"), logged
+
+
+async def test_refusals_are_the_same_with_a_replica(rclient, rdb, rworld, pair) -> None:
+    """The caller is loaded on the primary: a deactivation counts at once, even while the replica
+    has not replayed it, and roles are checked as without a replica."""
+    assert (await rclient.get("/api/v1/tickets")).status_code == 401
+    assert (await rclient.get("/api/v1/tickets", headers={"Authorization": "Bearer nonsense"})).status_code == 401
+    r = await rclient.get("/api/v1/dashboard/metrics", headers=rworld.citizen.headers)
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+    assert (await rclient.get("/tickets")).status_code == 303  # the pages send an anonymous visitor to sign in
+
+    with pair.replica.connect(DATABASE) as conn:
+        conn.execute("SELECT pg_wal_replay_pause()")
+    with pair.primary.connect(DATABASE) as conn:
+        conn.execute("UPDATE users SET is_active = false WHERE id = %s", (rworld.manager.id,))
+    r = await rclient.get("/api/v1/tickets", headers=rworld.manager.headers)
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+    assert (await rclient.get("/api/v1/tickets", headers=rworld.admin.headers)).status_code == 200

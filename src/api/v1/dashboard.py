@@ -20,7 +20,7 @@ from src.services.principal import Principal
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
-Viewer = Annotated[Principal, Depends(require_role(*access.DASHBOARD_ROLES), scope="function")]
+Viewer = Annotated[Principal, Depends(require_role(*access.DASHBOARD_ROLES, reading=True), scope="function")]
 Filters = Annotated[DashboardFilters, Query()]
 
 
