@@ -70,7 +70,7 @@ class Replica:
         self.max_lag_seconds = max_lag_seconds
         self.recheck_seconds = recheck_seconds
         self.skipped_since: float | None = None  # monotonic time it was last found unusable
-        self._recheck: asyncio.Task[bool] | None = None
+        self.recheck_task: asyncio.Task[bool] | None = None  # the background check under way, if any
 
     @property
     def in_use(self) -> bool:
@@ -143,14 +143,14 @@ class Replica:
 
     def _schedule_recheck(self) -> None:
         due = self.skipped_since is not None and time.monotonic() - self.skipped_since >= self.recheck_seconds
-        if due and (self._recheck is None or self._recheck.done()):
-            self._recheck = asyncio.get_running_loop().create_task(self.check())
+        if due and (self.recheck_task is None or self.recheck_task.done()):
+            self.recheck_task = asyncio.get_running_loop().create_task(self.check())
 
     async def dispose(self) -> None:
-        if self._recheck is not None:
-            self._recheck.cancel()
+        if self.recheck_task is not None:
+            self.recheck_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._recheck
+                await self.recheck_task
         await self.engine.dispose()
 
 

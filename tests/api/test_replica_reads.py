@@ -241,9 +241,13 @@ async def test_a_stopped_replica_degrades_to_the_primary_with_one_log_line(rclie
     assert len([rec for rec in caplog.records if rec.name == LOGGER]) == 1
 
     pair.replica.start()
-    assert await rdb.replica.check() is True
-    assert "healthy again" in caplog.records[-1].getMessage()
     pair.wait_for_replay(DATABASE)
+    rdb.replica.recheck_seconds = 0  # due at once: the next read starts the background check
+    with served_by(rdb) as sent:
+        assert await descriptions(rclient, rworld.manager) == {"Leaking meter at the clinic"}
+    assert reads_tickets(sent["primary"]) and rdb.replica.recheck_task is not None
+    assert await rdb.replica.recheck_task is True
+    assert "healthy again" in caplog.records[-1].getMessage()
     with served_by(rdb) as sent:
         assert await descriptions(rclient, rworld.manager) == {"Leaking meter at the clinic"}
     assert reads_tickets(sent["replica"]) and not reads_tickets(sent["primary"])
