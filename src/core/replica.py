@@ -106,7 +106,7 @@ class Replica:
             row = (await session.execute(PIN_AND_CHECK, params)).one()
         except UNAVAILABLE as exc:
             await _discard(session)
-            self.skip(f"it does not answer ({type(exc).__name__})")
+            self.skip(_failure(exc))
             return None
         if row.lag_seconds > self.max_lag_seconds:
             await _discard(session)
@@ -131,7 +131,7 @@ class Replica:
             async with self.engine.connect() as conn:
                 lag = (await conn.execute(HEALTH)).scalar_one()
         except UNAVAILABLE as exc:
-            self.skip(f"it does not answer ({type(exc).__name__})")
+            self.skip(_failure(exc))
             return False
         if lag > self.max_lag_seconds:
             self.skip(f"it is {lag:.0f} s behind (limit {self.max_lag_seconds:g} s)")
@@ -152,6 +152,15 @@ class Replica:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.recheck_task
         await self.engine.dispose()
+
+
+def _failure(exc: BaseException) -> str:
+    """What went wrong, in one line: a refused connection, or e.g. a replica of another schema."""
+    lost = getattr(exc, "connection_invalidated", False) or isinstance(getattr(exc, "orig", None), OSError)
+    if lost or isinstance(exc, OSError | TimeoutError):
+        return f"it does not answer ({type(exc).__name__})"
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"it cannot serve reads ({type(exc).__name__}: {detail[0][:200] if detail else ''})"
 
 
 async def _discard(session: AsyncSession) -> None:

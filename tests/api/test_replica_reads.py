@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 
 import src.core.database as database_module
 from src.core.database import Database, set_database
@@ -279,20 +280,31 @@ async def test_a_replica_beyond_the_lag_limit_is_skipped(rclient, rdb, rworld, p
     assert await rdb.replica.check() is True  # caught up: back in use
 
 
-async def test_an_unreachable_replica_is_skipped_without_errors(db, client, world, caplog) -> None:
-    """No streaming replica needed: a read URL where nothing listens."""
-    down = Database(db.url, "postgresql://postgres@127.0.0.1:1/none", pool_size=1)
-    set_database(down)
+@pytest.mark.parametrize(
+    ("read_database", "logged"),
+    [(None, "it does not answer"), ("postgres", 'it cannot serve reads (ProgrammingError: relation "user_write_positions"')],
+    ids=["nothing listens", "not a copy of the schema"],
+)
+async def test_a_read_url_that_cannot_serve_is_skipped_without_errors(db, client, world, caplog, read_database, logged) -> None:
+    """No streaming replica needed: a read URL where nothing listens, or a database without the schema."""
+    read_url = (
+        make_url(db.url).set(database=read_database).render_as_string(hide_password=False)
+        if read_database
+        else "postgresql://postgres@127.0.0.1:1/none"
+    )
+    broken = Database(db.url, read_url, pool_size=1)
+    set_database(broken)
+    sign_in(client, world.manager)  # the pages' cookie; the API reads the bearer token
     caplog.set_level(logging.WARNING, logger=LOGGER)
     try:
-        for path in ("/api/v1/tickets", "/api/v1/dashboard/metrics", "/api/v1/export/tickets.csv"):
+        for path in ("/api/v1/tickets", "/api/v1/dashboard/metrics", "/api/v1/export/tickets.csv", "/tickets"):
             r = await client.get(path, headers=world.manager.headers)
             assert r.status_code == 200, r.text
     finally:
         set_database(db)
-        await down.dispose()
-    logged = [rec.getMessage() for rec in caplog.records if rec.name == LOGGER]
-    assert len(logged) == 1 and logged[0].startswith("read replica skipped: it does not answer"), logged
+        await broken.dispose()
+    messages = [rec.getMessage() for rec in caplog.records if rec.name == LOGGER]
+    assert len(messages) == 1 and messages[0].startswith(f"read replica skipped: {logged}"), messages
 
 
 async def test_refusals_are_the_same_with_a_replica(rclient, rdb, rworld, pair) -> None:
