@@ -158,7 +158,10 @@ def get_database() -> Database:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set")
         _db = Database(
-            settings.database_url, settings.database_read_url, settings.db_pool_size, settings.read_replica_max_lag_seconds
+            settings.database_url,
+            settings.database_read_url,
+            settings.db_pool_size,
+            settings.read_replica_max_lag_seconds,
         )
     return _db
 

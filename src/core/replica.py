@@ -84,7 +84,9 @@ class Replica:
         return False
 
     @asynccontextmanager
-    async def session(self, municipality_id: str, role: str, user_id: str, after: str | None) -> AsyncIterator[AsyncSession | None]:
+    async def session(
+        self, municipality_id: str, role: str, user_id: str, after: str | None
+    ) -> AsyncIterator[AsyncSession | None]:
         """A read-only transaction on the replica, pinned to the tenant, or None: the primary serves."""
         session = await self._open(municipality_id, role, user_id, after)
         if session is None:
