@@ -21,7 +21,10 @@ os.environ["SLA_SWEEP_SECONDS"] = "0"
 from src.core.config import get_settings  # noqa: E402
 from src.core.database import Database, set_database, sync_url  # noqa: E402
 
-TABLES = "api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, wards, municipalities"
+TABLES = (
+    "user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, "
+    "wards, municipalities"
+)
 
 
 def _server_url() -> str:

@@ -11,6 +11,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     database_read_url: str | None = None
+    read_replica_max_lag_seconds: float = Field(default=30.0, ge=0)
     secret_key: str | None = None
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     sla_sweep_seconds: float = Field(default=60.0, ge=0)

@@ -10,8 +10,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from src.core.config import get_settings
+from src.core.replica import RECORD_WRITE, Replica
 
 APP_ROLE = "khanyisa_app"
+REPLICA_CONNECT_TIMEOUT = 3  # seconds: a replica that does not accept a connection by then is skipped
 
 
 def async_url(url: str) -> str:
@@ -34,23 +36,32 @@ class TenantContext:
 
 
 class Database:
-    def __init__(self, url: str, read_url: str | None = None, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, read_url: str | None = None, pool_size: int = 10, max_lag_seconds: float = 30.0
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
             async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
         )
-        self.read_engine: AsyncEngine = (
-            create_async_engine(async_url(read_url), pool_size=pool_size, pool_pre_ping=True)
-            if read_url
-            else self.engine
-        )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+        # No pre-ping on the replica's pool: a dead connection fails the tenant pin, which already
+        # falls back to the primary, so pinging would only add a round trip to every read.
+        self.replica: Replica | None = (
+            Replica(
+                create_async_engine(
+                    async_url(read_url), pool_size=pool_size, max_overflow=pool_size,
+                    connect_args={"timeout": REPLICA_CONNECT_TIMEOUT}, execution_options={"postgresql_readonly": True},
+                ),
+                max_lag_seconds,
+            )
+            if read_url
+            else None
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        if self.replica is not None:
+            await self.replica.dispose()
 
     @asynccontextmanager
     async def system_session(self) -> AsyncIterator[AsyncSession]:
@@ -59,11 +70,49 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def tenant_session(self, ctx: TenantContext, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
-        maker = self.read_sessionmaker if read_only else self.sessionmaker
-        async with maker() as session, session.begin():
+    async def tenant_session(self, ctx: TenantContext) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session, session.begin():
             await enter_tenant(session, ctx)
             yield session
+
+    @asynccontextmanager
+    async def replica_session(self, ctx: TenantContext, after: str | None) -> AsyncIterator[AsyncSession | None]:
+        """A read-only transaction on the replica for a caller whose latest write is at `after`,
+        or None when the primary must serve (no replica, unhealthy, lagging, or not caught up)."""
+        if self.replica is None:
+            yield None
+            return
+        user = str(ctx.user_id) if ctx.user_id else ""
+        async with self.replica.session(str(ctx.municipality_id), ctx.role, user, after) as session:
+            yield session
+
+    @asynccontextmanager
+    async def read_session(self, ctx: TenantContext, after: str | None) -> AsyncIterator[AsyncSession]:
+        """A transaction for reads that tolerate a moment's lag: the replica when it may serve, else the primary."""
+        async with self.replica_session(ctx, after) as session:
+            if session is not None:
+                yield session
+                return
+        async with self.tenant_session(ctx) as session:
+            yield session
+
+    @asynccontextmanager
+    async def anonymous_read_session(self) -> AsyncIterator[AsyncSession]:
+        """A transaction for anonymous reads (public figures, Open311), not yet pinned to a
+        municipality: the replica when it may serve, else the primary. The caller pins one."""
+        if self.replica is not None:
+            async with self.replica.session(None, "", "", None) as session:
+                if session is not None:
+                    yield session
+                    return
+        async with self.system_session() as session:
+            yield session
+
+    async def record_write(self, session: AsyncSession) -> None:
+        """Record, as the last statement of a write transaction, where its change ends in the WAL,
+        so the writer's next reads avoid a replica that has not replayed it. Needed only with a replica."""
+        if self.replica is not None:
+            await session.execute(RECORD_WRITE)
 
 
 async def enter_tenant(session: AsyncSession, ctx: TenantContext) -> None:
@@ -84,12 +133,13 @@ async def enter_tenant(session: AsyncSession, ctx: TenantContext) -> None:
 SIGNED_IN_USER = text(
     """
     SELECT u.id, u.municipality_id, u.email, u.full_name, u.role, u.ward_id, u.team_id,
-           m.code AS municipality_code, m.timezone,
+           m.code AS municipality_code, m.timezone, w.lsn::text AS last_write_lsn,
            set_config('app.municipality_id', u.municipality_id::text, true),
            set_config('app.role', u.role, true),
            set_config('app.user_id', u.id::text, true),
            set_config('role', :app_role, true)
     FROM users u JOIN municipalities m ON m.id = u.municipality_id
+    LEFT JOIN user_write_positions w ON w.user_id = u.id
     WHERE u.id = :user_id AND u.municipality_id = :municipality_id AND u.is_active AND m.is_active
     """
 )
@@ -100,6 +150,8 @@ async def enter_as_signed_in_user(session: AsyncSession, user_id: uuid.UUID, mun
     to that user's record (its current role, not the token's) and drop to the non-owner role.
 
     The one row is read as the owner (the tenant is not pinned yet), by the signed claims alone.
+    It carries the WAL position of the user's latest write, which decides whether a replica may
+    serve their reads (src/core/replica.py).
     No row means no pinning: the caller must refuse the request, which rolls the transaction back.
     """
     result = await session.execute(
@@ -117,7 +169,12 @@ def get_database() -> Database:
         settings = get_settings()
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set")
-        _db = Database(settings.database_url, settings.database_read_url, settings.db_pool_size)
+        _db = Database(
+            settings.database_url,
+            settings.database_read_url,
+            settings.db_pool_size,
+            settings.read_replica_max_lag_seconds,
+        )
     return _db
 
 

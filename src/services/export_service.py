@@ -107,8 +107,9 @@ def export_query(principal: Principal, params: TicketListParams) -> Select[Any]:
 
 
 async def _batches(principal: Principal, query: Select[Any]) -> AsyncIterator[Sequence[Any]]:
-    """Rows in batches from a server-side cursor, in a read-only transaction pinned to the tenant."""
-    async with get_database().tenant_session(principal.tenant, read_only=True) as session:
+    """Rows in batches from a server-side cursor, in a transaction pinned to the tenant (on the replica
+    when it may serve this caller)."""
+    async with get_database().read_session(principal.tenant, principal.last_write_lsn) as session:
         result = await session.stream(query.execution_options(yield_per=BATCH_ROWS))
         async for batch in result.partitions(BATCH_ROWS):
             yield batch

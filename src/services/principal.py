@@ -18,6 +18,7 @@ class Principal:
     full_name: str
     ward_id: uuid.UUID | None
     team_id: uuid.UUID | None
+    last_write_lsn: str | None = None  # where the user's latest write ends in the WAL (replica reads)
 
     @property
     def tenant(self) -> TenantContext:

@@ -69,7 +69,7 @@ class PublicFigures:
         self.db = db
 
     async def _read(self, work: Any) -> Any:
-        async with self.db.read_sessionmaker() as session, session.begin():
+        async with self.db.anonymous_read_session() as session:
             return await work(session)
 
     async def municipalities(self) -> list[PublicMunicipality]:

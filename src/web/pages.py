@@ -6,7 +6,7 @@ made by `src.services.access` through the same services the API calls.
 """
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,8 +17,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.deps import SESSION_COOKIE, SessionDep, load_principal
+from src.api.deps import SESSION_COOKIE, Reading, SessionDep, load_principal, open_reading
 from src.core.errors import AppError, Forbidden, Unauthorized
 from src.models.user import UserRole
 from src.services import access
@@ -131,10 +132,32 @@ class PageRoute(APIRoute):
 
 
 async def page_principal(request: Request, session: SessionDep) -> Principal:
-    return await load_principal(session, request.cookies.get(SESSION_COOKIE))
+    request.state.principal = await load_principal(session, request.cookies.get(SESSION_COOKIE))
+    return request.state.principal
 
 
 PageUser = Annotated[Principal, Depends(page_principal, scope="function")]
+
+
+async def page_reading(request: Request) -> AsyncIterator[Reading]:
+    """The list's and the dashboard's pages read where the API's do (`deps.open_reading`)."""
+    async with open_reading(request.cookies.get(SESSION_COOKIE)) as reading:
+        yield reading
+
+
+PageReading = Annotated[Reading, Depends(page_reading, scope="function")]
+
+
+async def page_reader(reading: PageReading) -> Principal:
+    return reading.principal
+
+
+async def page_read_db(reading: PageReading) -> AsyncSession:
+    return reading.session
+
+
+PageReader = Annotated[Principal, Depends(page_reader, scope="function")]
+PageReadSession = Annotated[AsyncSession, Depends(page_read_db, scope="function")]
 
 
 async def require_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:

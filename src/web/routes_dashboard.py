@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.deps import SessionDep, parse_uuid
+from src.api.deps import parse_uuid
 from src.core.errors import Invalid
 from src.models.enums import SERVICE_CATEGORIES
 from src.models.user import UserRole
@@ -19,7 +19,7 @@ from src.services.dashboard_service import DashboardService
 from src.services.principal import Principal
 from src.web import charts, lookups
 from src.web.formatting import CATEGORY_LABELS
-from src.web.pages import PageRoute, PageUser, render
+from src.web.pages import PageReader, PageReadSession, PageRoute, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -174,7 +174,7 @@ async def _context(
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None,
+    request: Request, principal: PageReader, session: PageReadSession, ward_id: str | None = None,
     created_from: str | None = None, created_to: str | None = None,
 ) -> Response:
     context = await _context(session, principal, ward_id, created_from, created_to)
@@ -183,7 +183,7 @@ async def dashboard(
 
 @router.get("/fragments/dashboard")
 async def dashboard_figures(
-    request: Request, principal: PageUser, session: SessionDep, ward_id: str | None = None,
+    request: Request, principal: PageReader, session: PageReadSession, ward_id: str | None = None,
     created_from: str | None = None, created_to: str | None = None,
 ) -> Response:
     """The figures and charts alone: what the page fetches again when a ticket changes."""

@@ -14,7 +14,7 @@ from src.schemas.ticket import TicketCreate
 from src.schemas.ticket_query import TicketListParams
 from src.services import access, ticket_query, ticket_service
 from src.services.principal import Principal
-from src.web.pages import PageRoute, PageUser, render, require_csrf
+from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -44,7 +44,7 @@ async def _context(session: AsyncSession, principal: Principal, page: int) -> di
 
 @router.get("/reports")
 async def my_reports(
-    request: Request, principal: PageUser, session: SessionDep, page: int = 0, created: str | None = None
+    request: Request, principal: PageReader, session: PageReadSession, page: int = 0, created: str | None = None
 ) -> Response:
     context = await _context(session, principal, max(page, 0))
     context["created"] = created if created and TRACKING.match(created) else None

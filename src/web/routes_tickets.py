@@ -21,7 +21,7 @@ from src.services import access, ticket_actions, ticket_query, ticket_service
 from src.services.principal import Principal
 from src.services.sla import sla_status
 from src.web import listing, lookups
-from src.web.pages import PageRoute, PageUser, render, require_csrf
+from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf
 from src.web.timeline import describe
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -66,13 +66,13 @@ async def _list_context(session: AsyncSession, principal: Principal, request: Re
 
 
 @router.get("/tickets")
-async def ticket_list(request: Request, principal: PageUser, session: SessionDep) -> Response:
+async def ticket_list(request: Request, principal: PageReader, session: PageReadSession) -> Response:
     context = await _list_context(session, principal, request)
     return render(request, "tickets.html", context, principal=principal)
 
 
 @router.get("/fragments/tickets")
-async def ticket_results(request: Request, principal: PageUser, session: SessionDep) -> Response:
+async def ticket_results(request: Request, principal: PageReader, session: PageReadSession) -> Response:
     """The results alone (total, table, paging, export links): fetched again on filters and live events."""
     context = await _list_context(session, principal, request)
     return render(request, "_ticket_results.html", context, principal=principal)

@@ -14,7 +14,7 @@ async def test_the_public_role_sees_only_non_sensitive_rows_of_its_municipality(
         for t in (mine, gbv):
             await s.execute(text("INSERT INTO ticket_events (municipality_id, ticket_id, kind) VALUES (:m, :t, 'created')"),
                             {"m": t.municipality_id, "t": t.id})
-    async with db.read_sessionmaker() as s, s.begin():
+    async with db.anonymous_read_session() as s:
         j = await enter_municipality(s, world.municipality.code.lower())
         assert j.id == world.municipality.id
         tickets = (await s.execute(text("SELECT id FROM tickets"))).scalars().all()
@@ -29,7 +29,7 @@ async def test_an_unknown_code_pins_nothing(db):
 
     from src.core.errors import NotFound
 
-    async with db.read_sessionmaker() as s, s.begin():
+    async with db.anonymous_read_session() as s:
         with pytest.raises(NotFound):
             await enter_municipality(s, "NOPE")
         assert await s.scalar(text("SELECT current_setting('app.municipality_id', true)")) in (None, "")

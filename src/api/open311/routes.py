@@ -23,7 +23,7 @@ CHANGESET = "2026-11-29T00:00:00+00:00"
 
 async def read_db() -> AsyncIterator[AsyncSession]:
     """Reads tolerate a moment's lag: the replica when one is configured."""
-    async with get_database().read_sessionmaker() as session, session.begin():
+    async with get_database().anonymous_read_session() as session:
         yield session
 
 
