@@ -6,8 +6,8 @@ default ticket list and the dashboard metrics, in turn, so that every endpoint s
 conditions. Each endpoint is run --repeat times; the report gives the median throughput, the
 median p99 latency, the server process's CPU time per request (from /proc: the cost that decides
 throughput, and steadier than throughput on a shared machine), and the list's and the metrics'
-throughput as a share of /health's (the target is at least half). The machine's load average is printed next to every run: wrk and the
-server share the CPUs with whatever else runs.
+throughput as a share of /health's (the target is at least half). The machine's load average
+is printed next to every run: wrk and the server share the CPUs with whatever else runs.
 
     .venv/bin/python bench/capacity.py [--tickets N] [--reuse] [--connections 100] [--seconds 10]
 
@@ -114,7 +114,8 @@ def main() -> None:
         server.wait(timeout=30)
 
     health = statistics.median(r for r, _, _ in results["health"])
-    print(f"\n{'endpoint':<20}{'req/s':>9}{'p99 ms':>9}{'CPU ms':>8}{'share':>8}  verdict (medians of {args.repeat} runs)")
+    print(f"\n{'endpoint':<20}{'req/s':>9}{'p99 ms':>9}{'CPU ms':>8}{'share':>8}"
+          f"  verdict (medians of {args.repeat} runs)")
     failed = False
     for name, _ in ENDPOINTS:
         rps = statistics.median(r for r, _, _ in results[name])
@@ -126,8 +127,9 @@ def main() -> None:
         failed |= verdict == "UNDER"
         print(f"{name:<20}{rps:>9.0f}{p99:>9.1f}{cpu:>8}{share:>8.0%}  {verdict}")
     print(f"load average at the end: {load_average()}")
-    if failed:
-        raise SystemExit(f"throughput under {TARGET_SHARE:.0%} of /health's")
+    # Reported, not fatal (as bench/run.py does): `make bench` goes on to the export benchmark.
+    print(f"target: list and metrics at {TARGET_SHARE:.0%} of /health's throughput: "
+          f"{'NOT MET' if failed else 'met'}")
 
 
 if __name__ == "__main__":

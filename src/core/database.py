@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from src.core.config import get_settings
 
@@ -29,16 +30,16 @@ def _engine(url: str, **pool: int) -> AsyncEngine:
     """An engine whose pool hands out only connections that are still open, without a round trip.
 
     `pool_pre_ping` would ask the server before every checkout (BEGIN, an empty query, ROLLBACK:
-    three round trips, a third of a simple request's work). A connection the server closed (a
-    restart, an idle timeout, pg_terminate_backend) is already known to the driver as closed, so
-    checking that flag catches the same cases for free; the pool then opens a new connection.
-    A connection that dies mid-request fails that request, as it would after a ping too.
+    three round trips, as many as /health needs for its own work). A connection the server
+    closed (a restart, an idle timeout, pg_terminate_backend) is already known to the driver as
+    closed, so checking that flag catches the same cases for free; the pool then opens a new
+    connection. A connection that dies mid-request fails that request, as it would after a ping.
     """
     engine = create_async_engine(async_url(url), **pool)
 
     @event.listens_for(engine.sync_engine, "checkout")
-    def _still_open(dbapi_connection: object, record: object, proxy: object) -> None:
-        if record.driver_connection.is_closed():  # type: ignore[attr-defined]
+    def _still_open(dbapi_connection: object, record: ConnectionPoolEntry, proxy: object) -> None:
+        if record.driver_connection is None or record.driver_connection.is_closed():
             raise DisconnectionError("the server closed this pooled connection")
 
     return engine

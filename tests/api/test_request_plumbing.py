@@ -35,7 +35,8 @@ async def test_connections_the_server_closed_are_replaced_without_an_error(clien
 
     responses = await asyncio.gather(*(client.get(p, headers=world.manager.headers) for p in BUSY_PATHS * 3))
     assert [r.status_code for r in responses] == [200] * len(responses)
-    assert (await client.get(f"{API}/auth/me", headers=world.manager.headers)).json()["email"] == world.manager.user.email
+    me = await client.get(f"{API}/auth/me", headers=world.manager.headers)
+    assert me.json()["email"] == world.manager.user.email
 
 
 async def test_the_user_is_loaded_again_on_every_request(client, db, world):
