@@ -29,6 +29,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/capacity.py --reuse
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/public_bench.py
 

@@ -4,10 +4,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from src.core.config import get_settings
 from src.core.replica import RECORD_WRITE, Replica
@@ -26,6 +29,25 @@ def sync_url(url: str) -> str:
     return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+def _engine(url: str, **options: Any) -> AsyncEngine:
+    """An engine whose pool hands out only connections that are still open, without a round trip.
+
+    `pool_pre_ping` would ask the server before every checkout (BEGIN, an empty query, ROLLBACK:
+    three round trips, as many as /health needs for its own work). A connection the server
+    closed (a restart, an idle timeout, pg_terminate_backend) is already known to the driver as
+    closed, so checking that flag catches the same cases for free; the pool then opens a new
+    connection. A connection that dies mid-request fails that request, as it would after a ping.
+    """
+    engine = create_async_engine(async_url(url), **options)
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _still_open(dbapi_connection: object, record: ConnectionPoolEntry, proxy: object) -> None:
+        if record.driver_connection is None or record.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
+
+    return engine
+
+
 @dataclass(frozen=True)
 class TenantContext:
     """Who the transaction runs for: row-level security keys on these three settings."""
@@ -40,16 +62,14 @@ class Database:
         self, url: str, read_url: str | None = None, pool_size: int = 10, max_lag_seconds: float = 30.0
     ) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(
-            async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-        )
+        self.engine: AsyncEngine = _engine(url, pool_size=pool_size, max_overflow=pool_size)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        # No pre-ping on the replica's pool: a dead connection fails the tenant pin, which already
-        # falls back to the primary, so pinging would only add a round trip to every read.
+        # The replica's pool pings no more than the primary's: a dead connection fails the tenant
+        # pin, which already falls back to the primary.
         self.replica: Replica | None = (
             Replica(
-                create_async_engine(
-                    async_url(read_url), pool_size=pool_size, max_overflow=pool_size,
+                _engine(
+                    read_url, pool_size=pool_size, max_overflow=pool_size,
                     connect_args={"timeout": REPLICA_CONNECT_TIMEOUT}, execution_options={"postgresql_readonly": True},
                 ),
                 max_lag_seconds,
@@ -154,7 +174,9 @@ async def enter_as_signed_in_user(session: AsyncSession, user_id: uuid.UUID, mun
     serve their reads (src/core/replica.py).
     No row means no pinning: the caller must refuse the request, which rolls the transaction back.
     """
-    result = await session.execute(
+    # On the session's connection (same transaction): a Core statement skips the ORM's result layer.
+    connection = await session.connection()
+    result = await connection.execute(
         SIGNED_IN_USER, {"user_id": user_id, "municipality_id": municipality_id, "app_role": APP_ROLE}
     )
     return result.first()

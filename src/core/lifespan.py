@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,10 +29,28 @@ async def _sweep_forever(interval: float) -> None:
             log.exception("sla sweep failed; will retry")
 
 
+# Objects allocated (net of those freed) before the youngest generation is collected; Python's
+# default is 700. Requests in flight hold thousands of objects each (rows, models, coroutines),
+# so at 700 the collector ran every few requests and traversed all of them again each time: a
+# third of a busy server's CPU went to collections that found nothing to free (what the service
+# allocates is freed by reference counting). Cycles are still collected, just in larger batches.
+GC_YOUNGEST_THRESHOLD = 20_000
+
+
+def tune_garbage_collector() -> None:
+    """Freeze what start-up allocated (modules, routes, mapped classes: never garbage) so
+    that full collections skip it, and collect the young generation in larger batches."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNGEST_THRESHOLD, older, oldest)
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     secret_key()  # refuse to start without a usable secret
     db = get_database()
+    tune_garbage_collector()
     interval = get_settings().sla_sweep_seconds
     sweeper = asyncio.create_task(_sweep_forever(interval)) if interval > 0 else None
     try:
