@@ -41,6 +41,7 @@ from src.services.ticket_query import (
 PROBE_ROWS = 1_000  # rows of the list's order read first, to see whether the term is dense
 WALK_WINDOW = 20_000  # a walk reads at most this many rows of the list's order
 GATHER = 2_000  # ids asked of the trigram index before a term counts as common
+DENSE = 1.2  # a probe predicting the cap within 1/DENSE of a walk sends the search walking
 CAP = SEARCH_WINDOW + 1  # counting stops here: one more than can be shown says "more than 1,000"
 
 
@@ -80,20 +81,23 @@ def _gather_statement(conds: list[ColumnElement[bool]], params: TicketListParams
     """The matches the index finds (at most :max_rows of the municipality's), read under the
     caller's conditions: how many candidates, how many of them visible (up to CAP), the page."""
     t = tallies.TICKETS
-    candidate = func.ticket_search_ids(
-        bindparam("pattern", type_=String), bindparam("max_rows", type_=Integer), type_=Uuid
-    ).column_valued("candidate")
+    max_rows = bindparam("max_rows", type_=Integer)
+    candidate = func.ticket_search_ids(bindparam("pattern", type_=String), max_rows, type_=Uuid).column_valued("candidate")
     candidates = select(candidate).cte("candidates")
     matches = (
         select(t.c.id, t.c[SORT_COLUMNS[params.sort_by]].label("sort_key"))
         .where(*conds, t.c.id.in_(select(candidates.c.candidate)))
         .cte("matches")
     )
-    counted = select(func.count()).select_from(candidates).scalar_subquery().label("candidates")
+    counted = select(func.count()).select_from(candidates).scalar_subquery()
+    complete = counted < func.coalesce(max_rows, _lit(2**31 - 1))
     visible = select(func.count()).select_from(select(matches.c.id).limit(_lit(CAP)).subquery())
     offset, limit = offset_and_limit()
-    ids = select(matches.c.id).order_by(*ordering(matches, params, "sort_key")).offset(offset).limit(limit)
-    return with_counts([counted, visible.scalar_subquery().label("total")], page_rows(ids, params), params)
+    # Sorting needs every match; an incomplete set of candidates has no page, so it is not read.
+    ids = (
+        select(matches.c.id).where(complete).order_by(*ordering(matches, params, "sort_key")).offset(offset).limit(limit)
+    )
+    return with_counts([counted.label("candidates"), visible.scalar_subquery().label("total")], page_rows(ids, params), params)
 
 
 async def search_page(
@@ -118,7 +122,7 @@ async def search_page(
     (found, covered), rows = await walk(PROBE_ROWS, True)
     if covered:
         return rows, int(found)
-    if found * WALK_WINDOW >= 2 * CAP * PROBE_ROWS:  # dense: the cap is expected halfway through a walk
+    if found * WALK_WINDOW >= DENSE * CAP * PROBE_ROWS:  # dense: the cap is expected well within a walk
         (found, covered), rows = await walk(WALK_WINDOW, True)
         if covered:
             return rows, int(found)
