@@ -54,7 +54,7 @@ SORT_COLUMNS = {
     SortKey.CATEGORY: "category",
     SortKey.SLA_RESOLUTION_DEADLINE: "sla_resolution_deadline",
 }
-TRACKING_CHARACTERS = frozenset("TK-0123456789ABCDEF")  # TKT-YYYYMMDD-XXXXXX, upper-case hex
+TRACKING_CHARACTERS = frozenset("tk-0123456789abcdef")  # TKT-YYYYMMDD-XXXXXX, compared as ILIKE does: lower-cased
 
 
 def escape_like(term: str) -> str:
@@ -103,7 +103,7 @@ def search_pattern(term: str) -> str:
 
 def could_be_tracking_number(term: str) -> bool:
     """Whether the term can occur in a tracking number at all; if not, only descriptions are read."""
-    return set(term.upper()) <= TRACKING_CHARACTERS
+    return set(term.lower()) <= TRACKING_CHARACTERS
 
 
 def search_condition(source: Any, term: str | None = None, *, tracking: bool = True) -> ColumnElement[bool]:
