@@ -15,6 +15,7 @@ without paging (the exports stream it); `list_tickets` pages it and counts it.
 """
 
 import math
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -99,6 +100,20 @@ def list_filters(p: Principal, params: TicketListParams) -> list[ColumnElement[b
 
 def search_pattern(term: str) -> str:
     return f"%{escape_like(term)}%"
+
+
+def narrowed_pattern(term: str) -> str:
+    """A looser pattern for the trigram index: the term's words in order, anything between them.
+
+    Every ticket containing the term matches it, so it can only add candidates, which the exact
+    pattern then drops. It leaves out the padded trigrams of a phrase's short inner words, which
+    occur in most tickets. A term whose words are all shorter than 3 characters gives no trigram
+    this way and keeps its exact pattern.
+    """
+    words = re.findall(r"[^\W_]+", term)
+    if not any(len(word) >= 3 for word in words):
+        return search_pattern(term)
+    return "%" + "%".join(escape_like(word) for word in words) + "%"
 
 
 def could_be_tracking_number(term: str) -> bool:

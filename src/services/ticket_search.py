@@ -29,6 +29,7 @@ from src.services.ticket_query import (
     SEARCH_WINDOW,
     SORT_COLUMNS,
     could_be_tracking_number,
+    narrowed_pattern,
     offset_and_limit,
     ordering,
     page_rows,
@@ -82,7 +83,9 @@ def _gather_statement(conds: list[ColumnElement[bool]], params: TicketListParams
     caller's conditions: how many candidates, how many of them visible (up to CAP), the page."""
     t = tallies.TICKETS
     max_rows = bindparam("max_rows", type_=Integer)
-    candidate = func.ticket_search_ids(bindparam("pattern", type_=String), max_rows, type_=Uuid).column_valued("candidate")
+    candidate = func.ticket_search_ids(
+        bindparam("pattern", type_=String), bindparam("narrowed", type_=String), max_rows, type_=Uuid
+    ).column_valued("candidate")
     candidates = select(candidate).cte("candidates")
     matches = (
         select(t.c.id, t.c[SORT_COLUMNS[params.sort_by]].label("sort_key"))
@@ -106,7 +109,7 @@ async def search_page(
     """The page (never past match SEARCH_WINDOW) and the matches counted up to CAP."""
     term = params.search or ""
     tracking = could_be_tracking_number(term)
-    values = {"pattern": search_pattern(term), "offset": offset, "limit": min(params.page_size, SEARCH_WINDOW - offset)}
+    values = {"pattern": search_pattern(term), "narrowed": narrowed_pattern(term), "offset": offset, "limit": min(params.page_size, SEARCH_WINDOW - offset)}
     order = (params.sort_by, params.sort_order, tracking)
 
     async def walk(window: int, counting: bool) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:

@@ -207,8 +207,20 @@ async def test_the_index_function_returns_only_the_callers_municipality(db, worl
     await bulk(db, other, 2, "Leaking tap", base=BASE - timedelta(days=1))
     for w, n in ((world, 3), (other, 2)):
         async with db.tenant_session(principal(w.manager).tenant) as s:
-            ids = (await s.execute(text("SELECT * FROM ticket_search_ids('%leak%', 100)"))).scalars().all()
+            ids = (await s.execute(text("SELECT * FROM ticket_search_ids('%leak%', '%leak%', 100)"))).scalars().all()
             mine = (await s.execute(text("SELECT count(*) FROM tickets WHERE id = ANY(:ids)"), {"ids": list(ids)})).scalar_one()
         assert len(ids) == mine == n
     async with db.system_session() as s:  # outside any tenant: nothing
-        assert (await s.execute(text("SELECT count(*) FROM ticket_search_ids('%leak%', 100)"))).scalar_one() == 0
+        assert (await s.execute(text("SELECT count(*) FROM ticket_search_ids('%leak%', '%leak%', 100)"))).scalar_one() == 0
+
+
+async def test_a_phrase_matches_as_written_not_word_by_word(client, db, world, route):
+    """The index is asked with the words alone (any text between them); the exact phrase decides."""
+    await bulk(db, world, 3, "Pothole on Park Street")
+    await bulk(db, world, 4, "Pothole near the Park on Main Road")
+    await bulk(db, world, 2, "Park pothole on the corner")
+    got = await body(client, world.manager, search="pothole on park")
+    assert got["total"] == 3 and {t["description"] for t in got["tickets"]} == {"Pothole on Park Street"}
+    async with db.tenant_session(principal(world.manager).tenant) as s:  # the looser pattern never widens the answer
+        loose = (await s.execute(text("SELECT count(*) FROM ticket_search_ids('%pothole on park%', '%', 100)"))).scalar_one()
+    assert loose == 3
