@@ -72,7 +72,8 @@ def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, 
         return with_counts([_lit(0).label("total"), _lit(1).label("covered")], page_rows(ids, params), params)
     c = walked(t.c.id)
     found = select(func.count()).select_from(select(c.c.id).where(c.c.hit).limit(_lit(CAP)).subquery())
-    total = select(found.scalar_subquery().label("total")).subquery("found")
+    # OFFSET 0 keeps the count a subquery of its own: pulled up, it would run once per reference.
+    total = select(found.scalar_subquery().label("total")).offset(_lit(0)).subquery("found")
     scope = select(func.count()).select_from(select(t.c.id).where(*conds).limit(_lit(window + 1)).subquery())
     covered = case((total.c.total < CAP, scope.scalar_subquery() <= _lit(window)), else_=true())  # scope read only when needed
     return with_counts([total.c.total, covered.label("covered")], page_rows(ids, params), params)
