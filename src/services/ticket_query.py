@@ -181,14 +181,19 @@ def _count_statement(conds: list[ColumnElement[bool]]) -> Any:
     return select(func.count()).select_from(tallies.TICKETS).where(*conds)
 
 
-def _list_statement(conds: list[ColumnElement[bool]], params: TicketListParams) -> Any:
-    """The total and the page. The page's ids come from the ordered index alone (its INCLUDE
+def _list_statement(conds: list[ColumnElement[bool]], params: TicketListParams, first: bool) -> Any:
+    """The total and the page. A later page's ids come from the ordered index alone (its INCLUDE
     columns let the row-level-security filter run there), so skipping 10,000 rows reads no table
-    row; only the page's rows are then read."""
+    row; only the page's rows are then read. The first page reads its rows as it walks."""
     t = tallies.TICKETS
     offset, limit = offset_and_limit()
+    total = [_count_statement(conds).scalar_subquery().label("total")]
+    if first:
+        sort_key = t.c[SORT_COLUMNS[params.sort_by]].label("sort_key")
+        page = select(*(t.c[name] for name in RESPONSE_FIELDS), sort_key).where(*conds).order_by(*ordering(t, params))
+        return with_counts(total, page.limit(limit).subquery("page"), params)
     ids = select(t.c.id).where(*conds).order_by(*ordering(t, params)).offset(offset).limit(limit)
-    return with_counts([_count_statement(conds).scalar_subquery().label("total")], page_rows(ids, params), params)
+    return with_counts(total, page_rows(ids, params), params)
 
 
 def split(rows: list[Any], counts: int) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:
@@ -224,8 +229,8 @@ async def list_tickets(session: AsyncSession, principal: Principal, params: Tick
     else:
         if offset >= LIST_WINDOW:
             raise too_deep(LIST_WINDOW, "tickets of a list")
-        tag = ("list", params.sort_by, params.sort_order)
-        stmt, values = shapes.statement(tag, conds, lambda c: _list_statement(c, params))
+        tag = ("list", params.sort_by, params.sort_order, offset == 0)
+        stmt, values = shapes.statement(tag, conds, lambda c: _list_statement(c, params, offset == 0))
         result = await shapes.execute(session, stmt, {**values, "offset": offset, "limit": params.page_size})
         (total,), tickets = split(list(result.all()), 1)
         total, exact = int(total), True
