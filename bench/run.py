@@ -296,6 +296,26 @@ def writes_beside_searches(url: str, port: int, posts: int) -> bool:
     return verdict == "ok"
 
 
+CLOSED_TSH = (
+    "SELECT count(*) FROM tickets t JOIN municipalities m ON m.id = t.municipality_id WHERE m.code = 'TSH' AND t.status = 'closed'"
+)
+
+
+def grown_copy(url: str) -> str:
+    """The grown copy of an earlier run, when it holds twice the source's closed TSH tickets; else ""."""
+    grown = make_url(url).set(database=f"{make_url(url).database}_grown").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(dsn(url)) as source, psycopg.connect(dsn(grown)) as copy:
+            closed, doubled = source.execute(CLOSED_TSH).fetchone()[0], copy.execute(CLOSED_TSH).fetchone()[0]
+    except psycopg.Error:
+        return ""
+    if doubled != 2 * closed:
+        return ""
+    bootstrap.migrate(grown)
+    print(f"\nreusing {make_url(grown).database}: {doubled:,} closed TSH tickets, twice the source's")
+    return grown
+
+
 def clone(url: str) -> str:
     """A copy of the benchmark database, to grow (the source must have no connections)."""
     source = make_url(url).database
@@ -338,9 +358,10 @@ def compare(before: dict[str, list[float]], after: dict[str, list[float]], probe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=40, help="executions of each probe (at least 20)")
+    parser.add_argument("--rounds", type=int, default=60, help="executions of each probe (at least 21)")
     parser.add_argument("--posts", type=int, default=40, help="POST /tickets timed alone and beside searches")
-    parser.add_argument("--reuse", action="store_true", help="keep the database when it holds --tickets tickets")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the database when it holds --tickets tickets, and its grown copy when it is one")
     parser.add_argument("--no-growth", action="store_true")
     args = parser.parse_args()
     rounds = max(args.rounds, 21)
@@ -350,8 +371,10 @@ def main() -> None:
     facts(url)
     urls = [url]
     if not args.no_growth:
-        urls.append(clone(url))
-        grow(urls[1])
+        urls.append(grown_copy(url) if args.reuse else "")
+        if not urls[1]:
+            urls[1] = clone(url)
+            grow(urls[1])
     ports = [free_port() for _ in urls]
     servers = [start_server(url, ports[0])]
     ok = True
