@@ -50,7 +50,9 @@ def _lit(n: int) -> Any:
     return literal_column(str(n))
 
 
-def _walk_statement(conds: list[ColumnElement[bool]], params: TicketListParams, window: int, counting: bool, tracking: bool) -> Any:
+def _walk_statement(
+    conds: list[ColumnElement[bool]], params: TicketListParams, window: int, counting: bool, tracking: bool
+) -> Any:
     """Walk the first `window` rows of the list's order, keeping those that match.
 
     Counts (`counting`): the matches up to CAP, and whether the walk saw the whole scope (it
@@ -110,7 +112,8 @@ async def search_page(
     """The page (never past match SEARCH_WINDOW) and the matches counted up to CAP."""
     term = params.search or ""
     tracking = could_be_tracking_number(term)
-    values = {"pattern": search_pattern(term), "narrowed": narrowed_pattern(term), "offset": offset, "limit": min(params.page_size, SEARCH_WINDOW - offset)}
+    limit = min(params.page_size, SEARCH_WINDOW - offset)
+    values = {"pattern": search_pattern(term), "narrowed": narrowed_pattern(term), "offset": offset, "limit": limit}
     order = (params.sort_by, params.sort_order, tracking)
 
     async def walk(window: int, counting: bool) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:
@@ -135,7 +138,7 @@ async def search_page(
         return rows, int(found)
     if found >= CAP:  # the count is complete; walk for the page only
         _, rows = await walk(WALK_WINDOW, False)
-        if len(rows) == values["limit"]:
+        if len(rows) == limit:
             return rows, int(found)
     else:
         (found, covered), rows = await walk(WALK_WINDOW, True)
