@@ -86,3 +86,4 @@ class PaginatedTicketResponse(ORM):
     page: int
     page_size: int
     page_count: int
+    total_exact: bool = True  # false when a search's count stopped at its cap: `total` is then a lower bound

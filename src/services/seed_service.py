@@ -10,8 +10,7 @@ Loading a million tickets takes well under two minutes because it is one transac
 runs with triggers off (`session_replication_role = replica`, as the schema owner), drops the
 secondary indexes of tickets and events, streams the tickets with binary COPY (FREEZE on an
 empty table, so index-only scans work at once), derives the audit trail in one INSERT ... SELECT,
-rebuilds the indexes, and recomputes the tallies (and remembered search terms' counts) the
-triggers would have kept, once.
+rebuilds the indexes, and recomputes the tallies the triggers would have kept, once.
 
 The same seed gives the same data relative to the moment it runs (`now`, to the second).
 """
@@ -263,7 +262,6 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
         for _, definition in indexes:
             conn.execute(definition)
         conn.execute("SELECT ticket_tallies_rebuild()")
-        conn.execute("SELECT search_term_tallies_rebuild()")  # terms other municipalities remember
         if not replica:
             conn.execute("ALTER TABLE tickets ENABLE TRIGGER USER")
             conn.execute("ALTER TABLE ticket_events ENABLE TRIGGER USER")

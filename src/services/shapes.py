@@ -8,6 +8,11 @@ the statement. The values (municipality, ward, dates, search pattern) travel as 
 
 A statement builder receives the conditions with their values replaced by named parameters;
 anything else that varies between requests must be a `bindparam` whose value the caller passes.
+A parameter marked `literal_execute` keeps that mark: its value is written into the SQL text at
+execution (the compiled statement is still built once). The list uses it for values from tiny
+known sets (statuses, categories, severities) and for OFFSET, so that a prepared statement's
+generic plan, which PostgreSQL adopts after five executions, is made knowing them: a generic
+plan for an unknown status was measured 65 times slower than the custom one.
 """
 
 from collections.abc import Callable, Hashable, Sequence
@@ -37,7 +42,10 @@ def statement(
 
         def named(element: Any) -> Any:
             if isinstance(element, BindParameter) and id(element) in names:
-                return bindparam(names[id(element)], type_=element.type, expanding=element.expanding)
+                return bindparam(
+                    names[id(element)], type_=element.type, expanding=element.expanding,
+                    literal_execute=element.literal_execute,
+                )
             return None
 
         stmt = build([visitors.replacement_traverse(c, {}, named) for c in conditions])

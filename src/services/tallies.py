@@ -1,11 +1,8 @@
-"""Reading what migrations 0002 and 0003 keep for the list and the dashboard: tallies, hours,
-the search view, the remembered search terms.
+"""Reading what migration 0002 keeps for the list and the dashboard: tallies and hours.
 
 The triggers of 0002 keep `ticket_status_tallies`, `ticket_tallies` (per municipality),
 `ticket_ward_tallies` (per ward), `ticket_hours` and `ticket_deadlines` exact after every
-statement on tickets; those of 0003 keep `search_term_status_tallies` and `search_term_tallies`
-(the number of tickets matching each remembered search term, by status or by every list
-column) exact likewise. A question can be answered from them when every condition it asks is
+statement on tickets. A question can be answered from them when every condition it asks is
 about a column they are keyed by. `retarget` decides that and moves the very conditions the
 access policy wrote onto the tally's columns of the same names: the visibility rule stays in
 access.py and is never restated here.
@@ -78,20 +75,10 @@ DEADLINES = Table(
     Column("unresolved_due", BigInteger),
     Column("unresponded_due", BigInteger),
 )
-# Migration 0003: the remembered search terms of each municipality, and their matches counted as above.
-SEARCH_TERMS = Table("search_terms", _meta, Column("municipality_id", Uuid), Column("term", String))
-TERM = Table("search_term_tallies", _meta, Column("term", String), *_dimension_columns(True), Column("n", BigInteger))
-TERM_STATUS = Table(
-    "search_term_status_tallies", _meta, Column("municipality_id", Uuid), Column("term", String), Column("status", String),
-    Column("is_sensitive", Boolean), Column("n", BigInteger),
-)
-# Same columns as tickets; applies the tickets policies in its WHERE so the trigram indexes can serve search.
-SEARCHABLE = Table("tickets_searchable", _meta, *(Column(c.name, c.type) for c in TICKETS.columns))
-
 _NOT_KEYS = frozenset(MEASURES) | {"created", "resolved", "hour", "open_due", "unresolved_due", "unresponded_due"}
 _DIMENSIONS = {
-    table: frozenset(c.name for c in table.columns) - _NOT_KEYS - {"term"}
-    for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES, TERM_STATUS, TERM)
+    table: frozenset(c.name for c in table.columns) - _NOT_KEYS
+    for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES)
 }
 
 
@@ -119,12 +106,11 @@ def retarget(conditions: Sequence[ColumnElement[bool]], table: Table) -> list[Co
 
 
 def tally_for(
-    conditions: Sequence[ColumnElement[bool]], grouped_by: Iterable[str] = (), *, term: bool = False
+    conditions: Sequence[ColumnElement[bool]], grouped_by: Iterable[str] = ()
 ) -> tuple[Table, list[ColumnElement[bool]]] | None:
     """The smallest tally that answers these conditions (and groups by those columns) exactly,
-    with the conditions moved onto it. With `term`, one of the search-term tallies: the caller
-    adds the condition on its `term` column."""
-    for table in (TERM_STATUS, TERM) if term else (STATUS, MUNICIPAL, WARD):
+    with the conditions moved onto it."""
+    for table in (STATUS, MUNICIPAL, WARD):
         if not set(grouped_by) <= _DIMENSIONS[table]:
             continue
         moved = retarget(conditions, table)

@@ -16,7 +16,7 @@ from src.models.team import Team
 from src.models.ticket import Ticket
 from src.models.user import UserRole
 from src.models.ward import Ward
-from src.schemas.ticket import AssignRequest, StatusChange, TicketDetailResponse
+from src.schemas.ticket import AssignRequest, PaginatedTicketResponse, StatusChange, TicketDetailResponse
 from src.services import access, ticket_actions, ticket_query, ticket_service
 from src.services.principal import Principal
 from src.services.sla import sla_status
@@ -26,13 +26,21 @@ from src.web.timeline import describe
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+LIST_REFUSALS = ("search_too_short", "page_too_deep")
 DONE_MESSAGES = {"status": "The status was updated.", "assign": "The assignment was saved."}
 
 
 async def _list_context(session: AsyncSession, principal: Principal, request: Request) -> dict[str, Any]:
     state = listing.view_state(request.query_params)
     params = listing.parse(state)
-    result = await ticket_query.list_tickets(session, principal, params)
+    refusal = None
+    try:
+        result = await ticket_query.list_tickets(session, principal, params)
+    except Invalid as exc:  # a search too short or a page too deep: the page stays, with the reason
+        if exc.code not in LIST_REFUSALS:
+            raise
+        refusal = exc.detail
+        result = PaginatedTicketResponse(tickets=[], total=0, page=params.page, page_size=params.page_size, page_count=0)
     ward_names = await lookups.names(session, principal, Ward)
     team_names = await lookups.names(session, principal, Team)
     wards = await lookups.wards(session, principal)
@@ -47,6 +55,7 @@ async def _list_context(session: AsyncSession, principal: Principal, request: Re
         categories = list(SERVICE_CATEGORIES)
     return {
         "result": result,
+        "refusal": refusal,
         "rows": [(t, sla_status(t, now)) for t in result.tickets],
         "state": state,
         "link": lambda **changes: listing.link(state, **changes),
@@ -68,14 +77,14 @@ async def _list_context(session: AsyncSession, principal: Principal, request: Re
 @router.get("/tickets")
 async def ticket_list(request: Request, principal: PageReader, session: PageReadSession) -> Response:
     context = await _list_context(session, principal, request)
-    return render(request, "tickets.html", context, principal=principal)
+    return render(request, "tickets.html", context, principal=principal, status_code=422 if context["refusal"] else 200)
 
 
 @router.get("/fragments/tickets")
 async def ticket_results(request: Request, principal: PageReader, session: PageReadSession) -> Response:
     """The results alone (total, table, paging, export links): fetched again on filters and live events."""
     context = await _list_context(session, principal, request)
-    return render(request, "_ticket_results.html", context, principal=principal)
+    return render(request, "_ticket_results.html", context, principal=principal, status_code=422 if context["refusal"] else 200)
 
 
 def _ticket_id(raw: str) -> uuid.UUID:

@@ -51,10 +51,6 @@ SEARCHES = {
     "/fragments/tickets": ["?search=pipe"],
     "/api/v1/export/tickets.csv": ["?search=pipe"],
 }
-# Migration 0003's remembered search terms make a slow search write under an exclusive advisory
-# lock; these cases run once the schema no longer has them.
-REMEMBERING = "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'search_term_remember')"
-
 CONFLICTING_TABLE_LOCKS = ("ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 HELD_LOCKS = """
     SELECT locktype, mode, coalesce(relation::regclass::text, objid::text) FROM pg_locks
@@ -166,10 +162,6 @@ def test_every_get_route_is_covered_or_excluded_with_a_reason() -> None:
 
 @pytest.mark.parametrize(("path", "queries"), cases())
 async def test_a_get_changes_nothing_and_blocks_no_ticket_write(path, queries, client, db, sync_dsn, world, scene) -> None:
-    if any("search=" in q for q in queries):
-        with psycopg.connect(sync_dsn) as conn:
-            if conn.execute(REMEMBERING).fetchone()[0]:  # type: ignore[index]
-                pytest.xfail("searching still remembers terms (search_term_remember: writes under an exclusive advisory lock)")
     requests = concrete(path, queries, world, scene)
     before = snapshot(sync_dsn)
     for actor in [None, *(world.actors[role] for role in UserRole)]:

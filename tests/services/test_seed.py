@@ -142,15 +142,3 @@ async def test_the_same_seed_gives_the_same_data(seeded, db, database_url):
 async def test_loading_twice_is_refused(seeded, database_url):
     with pytest.raises(SeedError, match="TSH already exists"):
         seed_demo(database_url, 1, 10, 7, PASSWORD, now=NOW + timedelta(days=1))
-
-
-async def test_a_load_keeps_the_terms_other_municipalities_remember_exact(db, database_url, factory):
-    """Seeding next to a municipality that already remembers a search term (with triggers off)
-    leaves that term's counts exact, and the new municipalities remember nothing yet."""
-    early = await factory.municipality("EAR")
-    for text_ in ("Leak on the corner", "Pothole", "leaking tap"):
-        await factory.ticket(early, description=text_)
-    await _sql(db, "SELECT set_config('app.municipality_id', :m, true), search_term_remember('leak', 10)", m=str(early.id))
-    seed_demo(database_url, 2, 500, 3, PASSWORD, now=NOW)
-    assert await _sql(db, "SELECT term, (SELECT sum(n) FROM search_term_status_tallies) FROM search_terms") == [("leak", 2)]
-    assert (await _sql(db, "SELECT count(*) FROM search_term_tallies_drift()"))[0][0] == 0

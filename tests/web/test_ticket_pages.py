@@ -252,3 +252,29 @@ async def test_an_admin_assigning_a_gbv_report_is_offered_saps_teams_only(client
     assert options_of((await client.get(f"/tickets/{gbv.id}")).text, "assign-team") == ["", str(world.teams["gbv"].id)]
     offered = options_of((await client.get(f"/tickets/{water.id}")).text, "assign-team")
     assert str(world.teams["gbv"].id) not in offered and str(world.teams["water"].id) in offered
+
+
+async def test_a_capped_search_total_reads_1000_plus(client, db, world):
+    from tests.api.test_search_windows import bulk
+
+    await bulk(db, world, 1_001, "Leaking tap at the corner")
+    sign_in(client, world.manager)
+    r = await client.get("/tickets?search=leaking")
+    assert r.status_code == 200 and "<strong>1 000+ tickets</strong>" in r.text
+    assert len(rows_of(r.text)) == 50 and "Page 1 of 20" in r.text
+    exact = await client.get("/tickets?search=leaking&status=open")  # i % 3 = 0: 333 of them are open
+    assert "<strong>333 tickets</strong>" in exact.text
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("search=ab", "Search for at least 3 characters."), ("page=200", "first 10,000 tickets"),
+     ("search=pipe&page=20", "first 1,000 matches")],
+)
+async def test_a_refused_search_or_page_keeps_the_page_and_says_why(client, world, query, message):
+    sign_in(client, world.manager)
+    for path in ("/tickets", "/fragments/tickets"):
+        r = await client.get(f"{path}?{query}")
+        assert r.status_code == 422 and message in r.text
+        assert 'data-testid="list-refusal"' in r.text and "ticket-total" not in r.text
+    assert 'id="f-search"' in (await client.get(f"/tickets?{query}")).text  # the filters stay to correct it

@@ -32,7 +32,8 @@
           window.location.assign(response.url); // the session ended: sign in again
           return null;
         }
-        if (!response.ok) throw new Error("HTTP " + response.status);
+        // 422: the view was refused (a search too short, a page too deep); the fragment says why.
+        if (!response.ok && response.status !== 422) throw new Error("HTTP " + response.status);
         return response.text();
       })
       .then(function (html) {
@@ -122,7 +123,7 @@
     var fragment = "/fragments" + page;
     history.pushState(null, "", page + (query ? "?" + query : ""));
     refresh(fragment + (query ? "?" + query : ""), function () {
-      var total = region.querySelector("[data-testid=ticket-total]");
+      var total = region.querySelector("[data-testid=ticket-total]") || region.querySelector("[data-testid=list-refusal]");
       announce(total ? total.textContent.replace(/\s+/g, " ").trim() : "Figures updated.");
     });
     if (region.hasAttribute("data-events-url") && page === "/dashboard") {
