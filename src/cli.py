@@ -196,7 +196,9 @@ def _serve(host: str, port: int, workers: int) -> None:
     _exit_normally_on(signal.SIGTERM, signal.SIGHUP)
 
     level = get_settings().log_level.lower()
-    uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level)
+    # proxy_headers off: the client address is decided by TRUSTED_PROXIES alone (src/core/client_address.py),
+    # not by uvicorn's default of believing X-Forwarded-For from 127.0.0.1.
+    uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level, proxy_headers=False)
 
 
 @app.command()

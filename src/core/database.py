@@ -37,10 +37,10 @@ class Database:
     def __init__(self, url: str, read_url: str | None = None, pool_size: int = 10) -> None:
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
         )
         self.read_engine: AsyncEngine = (
-            create_async_engine(async_url(read_url), pool_size=pool_size, pool_pre_ping=True)
+            create_async_engine(async_url(read_url), pool_size=pool_size, pool_pre_ping=True, hide_parameters=True)
             if read_url
             else self.engine
         )

@@ -23,7 +23,7 @@ def error_response(status: int, detail: object, code: str, headers: dict[str, st
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else getattr(exc, "headers", None)
         return error_response(exc.status, exc.detail, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)

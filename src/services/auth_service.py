@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.errors import Conflict, Invalid, NotFound, Unauthorized
+from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, count_failure_first, forgive
 from src.core.security import create_access_token, hash_password_async, verify_password_async
 from src.models.municipality import Municipality
 from src.models.user import Consent, User, UserRole
@@ -15,6 +16,11 @@ CONSENT_VERSION = "2026-01"
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> tuple[str, int]:
+    """Check the credentials. Each attempt on an account takes one of its failure slots *before*
+    the Argon2 hash is computed (a guess past the limit costs nothing), and a success gives it back.
+    """
+    account = f"sign-in-account:{email.strip().lower()}"
+    await count_failure_first(account, SIGN_IN_PER_ACCOUNT)
     row = (
         await session.execute(
             select(User, Municipality.is_active)
@@ -27,6 +33,7 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> tupl
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
     if not user.is_active or not row.is_active:
         raise Unauthorized("This account is not active.", "inactive_user")
+    await forgive(account, SIGN_IN_PER_ACCOUNT)
     return create_access_token(user.id, user.municipality_id, user.role)
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from src.api.deps import SESSION_COOKIE, SessionDep, load_principal
 from src.core.config import get_settings
 from src.core.errors import Unauthorized
+from src.core.rate_limit import RateLimited
 from src.core.security import decode_access_token
 from src.services import auth_service
 from src.web.pages import PageRoute, finish, landing_path, render, require_csrf, safe_next
@@ -57,6 +58,11 @@ async def login(
     except Unauthorized as exc:
         context = {"next": safe_next(next) or "", "email": email.strip(), "error": exc.detail}
         return render(request, "login.html", context, status_code=401)
+    except RateLimited as exc:
+        context = {"next": safe_next(next) or "", "email": email.strip(), "error": exc.detail}
+        page = render(request, "login.html", context, status_code=429)
+        page.headers.update(exc.headers)
+        return page
     claims = decode_access_token(token)
     assert claims is not None
     response = RedirectResponse(safe_next(next) or landing_path(claims.role), status_code=303)
@@ -66,7 +72,7 @@ async def login(
         max_age=expires_in,
         httponly=True,
         samesite="lax",
-        secure=get_settings().cookie_secure,
+        secure=get_settings().secure_cookies,
         path="/",
     )
     return finish(request, response)
