@@ -178,7 +178,12 @@ def main() -> int:
 
         from src.core.security import create_access_token
 
-        token, _ = create_access_token(manager, mun, role)
+        with psycopg.connect(dsn(server, name), autocommit=True) as conn:  # every token names a session
+            sid = conn.execute(
+                "INSERT INTO sessions (municipality_id, user_id, expires_at) VALUES (%s, %s, now() + interval '1 day') RETURNING id",
+                (mun, manager),
+            ).fetchone()[0]
+        token, _ = create_access_token(manager, mun, role, sid)
         proc, base = start_server(database_url, secret)
         measure(base, token, "/api/v1/export/tickets.csv?status=closed", proc.pid)  # warm up: imports, pools
         idle = rss_mb(proc.pid)

@@ -25,7 +25,7 @@ os.environ.setdefault("RATE_LIMITS", "false")
 from src.core.config import get_settings  # noqa: E402
 from src.core.database import Database, set_database, sync_url  # noqa: E402
 
-TABLES = "ticket_events, tickets, sla_policies, consents, team_wards, users, teams, wards, municipalities"
+TABLES = "sessions, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, wards, municipalities"
 
 
 def _server_url() -> str:

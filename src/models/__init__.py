@@ -1,5 +1,6 @@
 from src.models.base import Base
 from src.models.municipality import Municipality
+from src.models.session import UserSession
 from src.models.sla_policy import SlaPolicy
 from src.models.team import Team, TeamWard
 from src.models.ticket import Ticket, TicketEvent
@@ -17,5 +18,6 @@ __all__ = [
     "TicketEvent",
     "User",
     "UserRole",
+    "UserSession",
     "Ward",
 ]

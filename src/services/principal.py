@@ -18,6 +18,7 @@ class Principal:
     full_name: str
     ward_id: uuid.UUID | None
     team_id: uuid.UUID | None
+    session_id: uuid.UUID | None = None  # the server-side session the request's token names
 
     @property
     def tenant(self) -> TenantContext:
