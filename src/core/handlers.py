@@ -47,7 +47,8 @@ def install_error_handlers(app: FastAPI) -> None:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         if sqlstate.startswith("22"):  # data exception: a value PostgreSQL cannot take
             return error_response(422, "A value is out of range or malformed.", "invalid")
-        log.exception("database error")
+        # The kind of failure only: the message of some errors quotes the values involved.
+        log.error("database error: %s (SQLSTATE %s)", exc.orig.__class__.__name__, sqlstate or "none")
         return error_response(503, "The database could not complete the request; try again.", "database_error")
 
     @app.exception_handler(Exception)

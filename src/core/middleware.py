@@ -162,7 +162,8 @@ class RequestRateLimits:
 
 class BodySizeLimit:
     """413 for a body over 1 MiB, declared (Content-Length) or streamed (chunked), before any parser
-    sees it: a chunked body is read up to the limit here and handed on only when it fits."""
+    sees it: a body without a declared length is read up to the limit here and handed on only
+    when it fits (an empty one costs one await)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -177,9 +178,6 @@ class BodySizeLimit:
             if not declared.isdigit() or int(declared) > self.max_bytes:
                 await self._refuse(send, scope)
                 return
-            await self.app(scope, receive, send)
-            return
-        if (_header(scope, b"transfer-encoding") or "").lower() != "chunked":
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
