@@ -10,6 +10,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from src.core.config import get_settings
+from src.core.hash_slots import hash_slots
 
 _hasher = PasswordHash((Argon2Hasher(),))
 # A real hash to verify against when the email is unknown, so timing does not reveal accounts.
@@ -31,13 +32,16 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-async def hash_password_async(password: str) -> str:
-    """Argon2 is deliberately slow; off the event loop, other requests keep being served."""
-    return await asyncio.to_thread(hash_password, password)
+async def hash_password_async(password: str, client: str | None = None) -> str:
+    """Argon2 is deliberately slow; off the event loop, other requests keep being served, and in
+    turns (src/core/hash_slots.py) so no client can take every core or the memory."""
+    async with hash_slots.turn(client):
+        return await asyncio.to_thread(hash_password, password)
 
 
-async def verify_password_async(password: str, password_hash: str | None) -> bool:
-    return await asyncio.to_thread(verify_password, password, password_hash)
+async def verify_password_async(password: str, password_hash: str | None, client: str | None = None) -> bool:
+    async with hash_slots.turn(client):
+        return await asyncio.to_thread(verify_password, password, password_hash)
 
 
 @dataclass(frozen=True)

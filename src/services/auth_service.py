@@ -4,6 +4,7 @@ tenant is known, as the system."""
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.database import get_database
 from src.core.errors import Conflict, Invalid, NotFound, Unauthorized
 from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, count_failure_first, forgive
 from src.core.security import hash_password_async, verify_password_async
@@ -19,26 +20,28 @@ CONSENT_PURPOSE = "Processing of personal information to handle service reports 
 CONSENT_VERSION = "2026-01"
 
 
-async def authenticate(
-    session: AsyncSession, email: str, password: str, client: Client, totp: str | None = None
-) -> tuple[str, int]:
+async def authenticate(email: str, password: str, client: Client, totp: str | None = None) -> tuple[str, int]:
     """Check the credentials (and the TOTP code when the account uses one) and open a session.
 
     Each attempt on an account takes one of its failure slots *before* the Argon2 hash is
     computed (a guess past the limit costs nothing); a success gives it back, and so does a right
     password sent without its code (the code itself is what is then guessed, and counted).
+    The hash runs between two short transactions, holding no database connection while it waits
+    for its turn (src/core/hash_slots.py) or computes.
     """
     account = f"sign-in-account:{email.strip().lower()}"
     await count_failure_first(account, SIGN_IN_PER_ACCOUNT)
-    row = (
-        await session.execute(
-            select(User, Municipality.is_active, Municipality.require_totp)
-            .join(Municipality, Municipality.id == User.municipality_id)
-            .where(func.lower(User.email) == email.strip().lower())
-        )
-    ).first()
+    db = get_database()
+    async with db.system_session() as session:
+        row = (
+            await session.execute(
+                select(User, Municipality.is_active, Municipality.require_totp)
+                .join(Municipality, Municipality.id == User.municipality_id)
+                .where(func.lower(User.email) == email.strip().lower())
+            )
+        ).first()
     user = row.User if row else None
-    if not await verify_password_async(password, user.password_hash if user else None) or not user:
+    if not await verify_password_async(password, user.password_hash if user else None, client.address) or not user:
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
     if not user.is_active or not row.is_active:
         raise Unauthorized("This account is not active.", "inactive_user")
@@ -54,7 +57,8 @@ async def authenticate(
             "totp_enrolment_required",
         )
     await forgive(account, SIGN_IN_PER_ACCOUNT)
-    return await session_service.open_session(session, user, client)
+    async with db.system_session() as session:
+        return await session_service.open_session(session, user, client)
 
 
 async def change_password(session: AsyncSession, p: Principal, body: PasswordChange) -> None:

@@ -46,7 +46,6 @@ async def login_page(request: Request, session: SessionDep, next: str | None = N
 @router.post("/login", dependencies=[Depends(require_csrf)])
 async def login(
     request: Request,
-    session: SessionDep,
     email: Annotated[str, Form(max_length=MAX_EMAIL)] = "",
     password: Annotated[str, Form(max_length=MAX_PASSWORD)] = "",
     totp: Annotated[str, Form(max_length=16)] = "",
@@ -55,7 +54,7 @@ async def login(
     try:
         if not email.strip() or not password:
             raise Unauthorized("Enter your email and password.", "missing_credentials")
-        token, expires_in = await auth_service.authenticate(session, email, password, request_client(request), totp or None)
+        token, expires_in = await auth_service.authenticate(email, password, request_client(request), totp or None)
     except Unauthorized as exc:
         context = {"next": safe_next(next) or "", "email": email.strip(), "error": exc.detail}
         return render(request, "login.html", context, status_code=401)

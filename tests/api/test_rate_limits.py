@@ -18,9 +18,9 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = auth_service.verify_password_async
 
-    async def counting(password: str, password_hash: str | None) -> bool:
+    async def counting(password: str, password_hash: str | None, client: str | None = None) -> bool:
         seen.append(password)
-        return await real(password, password_hash)
+        return await real(password, password_hash, client)
 
     monkeypatch.setattr(auth_service, "verify_password_async", counting)
     return seen

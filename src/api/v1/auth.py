@@ -24,12 +24,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
     totp: Annotated[str | None, Form(max_length=16, description="The authenticator code, when two-factor sign-in is on.")] = None,
 ) -> TokenResponse:
-    access_token, expires_in = await auth_service.authenticate(
-        session, form.username, form.password, request_client(request), totp
-    )
+    # No request transaction: sign-in holds no pooled connection while the password is hashed.
+    access_token, expires_in = await auth_service.authenticate(form.username, form.password, request_client(request), totp)
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 
 
