@@ -18,6 +18,7 @@ import time
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 
 from src.core.config import get_settings
 from src.core.errors import AppError
@@ -60,7 +61,10 @@ class Limiter:
             return
         self._storage_down = False
         if not allowed:
-            reset, _ = await self.strategy.get_window_stats(item, *key)
+            try:
+                reset = await self.storage.get_expiry(item.key_for(*key))
+            except Exception:  # noqa: BLE001 - refuse all the same, with the longest wait
+                reset = time.time() + item.get_expiry()
             raise RateLimited(math.ceil(reset - time.time()))
 
     async def refund(self, item: RateLimitItem, *key: str) -> None:
@@ -79,9 +83,16 @@ class Limiter:
             log.warning("rate limits are not enforced: the counter store failed (%s)", exc.__class__.__name__)
 
 
+REDIS_CONNECTIONS = 32
+REDIS_WAIT_SECONDS = 5
+
+
 def limiter_for(redis_url: str | None, key_prefix: str = "khanyisa") -> Limiter:
     if redis_url:
-        return Limiter(RedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix))
+        # A bounded pool that makes requests wait their turn: under a flood an unbounded one opens a
+        # connection per request until Redis (or the pool) refuses, and the limits would fail open.
+        pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS)
+        return Limiter(RedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix, connection_pool=pool))
     return Limiter(MemoryStorage())
 
 

@@ -69,6 +69,12 @@ async def test_concurrent_guesses_never_get_past_the_limit(world, limiter, hashe
     assert len(hashes) == 10
 
 
+async def test_a_concurrent_burst_from_one_address_gets_exactly_the_limit(world, limiter):
+    async with client_from("10.9.8.6") as c:
+        answers = await asyncio.gather(*(c.post(f"{API}/auth/token", data={}) for _ in range(150)))
+    assert sorted(r.status_code for r in answers) == [422] * 100 + [429] * 50
+
+
 async def test_one_address_gets_a_hundred_sign_in_attempts_a_minute(world, limiter, hashes):
     async with client_from("192.0.2.10") as c, client_from("192.0.2.11") as other:
         # Incomplete forms are cheap to refuse but are attempts all the same.
