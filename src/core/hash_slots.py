@@ -4,7 +4,9 @@ Each Argon2id hash takes 64 MiB and a core for a few hundred milliseconds. More 
 there are cores only add memory, so the process runs at most `slots` together; and a client
 address gets one turn at a time, so a flood of sign-ins from one address (even the 100 a minute
 the rate limit lets through) waits behind itself instead of filling every turn: other clients
-still find a free one. Waiting holds no database connection and costs a few hundred bytes.
+still find a free one. Waiting holds no database connection and costs a few hundred bytes; a
+client with MAX_WAITING requests already waiting is told to come back (429) rather than queue
+more work than it could ever see answered.
 """
 
 import asyncio
@@ -12,7 +14,11 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from src.core.rate_limit import RateLimited
+
 PER_CLIENT = 1
+MAX_WAITING = 20
+BUSY_RETRY_SECONDS = 5
 
 
 class HashSlots:
@@ -35,6 +41,8 @@ class HashSlots:
     async def turn(self, client: str | None) -> AsyncIterator[None]:
         shared = self._bind()
         key = client or ""
+        if client is not None and self._waiting.get(key, 0) >= MAX_WAITING:
+            raise RateLimited(BUSY_RETRY_SECONDS)
         own = self._per_client.setdefault(key, asyncio.Semaphore(PER_CLIENT))
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:

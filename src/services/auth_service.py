@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.database import get_database
 from src.core.errors import Conflict, Invalid, NotFound, Unauthorized
-from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, count_failure_first, forgive
+from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, RateLimited, count_failure_first, forgive
 from src.core.security import hash_password_async, verify_password_async
 from src.models.municipality import Municipality
 from src.models.user import Consent, User, UserRole
@@ -41,7 +41,12 @@ async def authenticate(email: str, password: str, client: Client, totp: str | No
             )
         ).first()
     user = row.User if row else None
-    if not await verify_password_async(password, user.password_hash if user else None, client.address) or not user:
+    try:
+        verified = await verify_password_async(password, user.password_hash if user else None, client.address)
+    except RateLimited:  # this address already has many sign-ins waiting: nothing was tried
+        await forgive(account, SIGN_IN_PER_ACCOUNT)
+        raise
+    if not verified or not user:
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
     if not user.is_active or not row.is_active:
         raise Unauthorized("This account is not active.", "inactive_user")

@@ -2,7 +2,10 @@
 
 import asyncio
 
-from src.core.hash_slots import HashSlots
+import pytest
+
+from src.core.hash_slots import MAX_WAITING, HashSlots
+from src.core.rate_limit import RateLimited
 
 
 async def _settle() -> None:
@@ -20,14 +23,14 @@ async def test_one_client_holds_one_turn_and_others_still_get_theirs():
             started.append(name)
             await release.wait()
 
-    flood = [asyncio.create_task(hash_for("10.66.0.1", f"attacker-{i}")) for i in range(50)]
+    flood = [asyncio.create_task(hash_for("10.66.0.1", f"attacker-{i}")) for i in range(15)]
     await _settle()
     user = asyncio.create_task(hash_for("10.20.0.2", "user"))
     await _settle()
-    assert started == ["attacker-0", "user"]  # the attacker's other 49 wait behind their own first
+    assert started == ["attacker-0", "user"]  # the attacker's other 14 wait behind their own first
     release.set()
     await asyncio.gather(*flood, user)
-    assert len(started) == 51
+    assert len(started) == 16
     assert slots._per_client == {} and slots._waiting == {}  # nothing kept once everyone is served
 
 
@@ -45,3 +48,23 @@ async def test_never_more_turns_than_slots():
 
     await asyncio.gather(*(hash_for(f"10.0.0.{i % 7}") for i in range(40)))
     assert peak == 2
+
+
+async def test_a_client_with_too_many_waiting_is_told_to_come_back():
+    slots = HashSlots(2)
+    release = asyncio.Event()
+
+    async def hash_for(client: str) -> None:
+        async with slots.turn(client):
+            await release.wait()
+
+    queued = [asyncio.create_task(hash_for("10.66.0.1")) for _ in range(MAX_WAITING)]
+    await _settle()
+    with pytest.raises(RateLimited) as refused:
+        async with slots.turn("10.66.0.1"):
+            pass
+    assert refused.value.retry_after == 5
+    async with slots.turn("10.20.0.2"):  # another client is served at once
+        pass
+    release.set()
+    await asyncio.gather(*queued)
