@@ -41,8 +41,8 @@ async def test_secure_cookies_and_hsts_when_cookie_secure(client, world, configu
     assert r.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
     assert "Secure" in r.headers["set-cookie"]
     token = r.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    r = await client.post("/login", data={"email": world.manager.user.email, "password": PASSWORD, "csrf_token": token},
-                          cookies={"khanyisa_csrf": token})
+    client.cookies.set("khanyisa_csrf", token)  # a browser returns a Secure cookie over HTTPS
+    r = await client.post("/login", data={"email": world.manager.user.email, "password": PASSWORD, "csrf_token": token})
     session_cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("khanyisa_session="))
     assert "Secure" in session_cookie and "HttpOnly" in session_cookie
     assert (await client.get(f"{API}/auth/me")).headers["strict-transport-security"].startswith("max-age=")
