@@ -14,8 +14,8 @@ loopback stands for three client addresses: the attacker (10.66.0.1), the legiti
    them). The guesses admitted before the limit may still be hashing when it ends (at most
    20 wait per address): the pause after it lets them finish.
 
-The two floods alternate --rounds times (default 3) with 15 s pauses, and each one's samples are
-pooled, so load from elsewhere on the machine falls on both alike.
+The three phases alternate --rounds times (default 3; 15 s pauses after each flood), and each
+phase's samples are pooled, so load from elsewhere on the machine falls on all of them alike.
 
 Targets: every legitimate sign-in succeeds, with a p50 within 3x its idle p50; /health's p50
 under guessing within 2x its p50 under the /health flood; the server's peak resident memory
@@ -249,7 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3, help="alternations of the two floods")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the three phases")
     parser.add_argument("--redis", action="store_true", help="keep the rate-limit counters in Redis")
     args = parser.parse_args()
     url = os.environ.get("BENCH_SIGNIN_DATABASE_URL", DEFAULT_URL)
@@ -261,15 +261,15 @@ def main() -> None:
     failed = False
     try:
         idle, flood, guessing = Phase(), Phase(), Phase()
-        idle.add(*phase(base, None, 0, args.seconds), args.seconds)
-        for _ in range(args.rounds):  # alternated, so load from elsewhere falls on both alike
+        for _ in range(args.rounds):  # alternated, so load from elsewhere falls on all three alike
+            idle.add(*phase(base, None, 0, args.seconds), args.seconds)
             flood.add(*phase(base, "health", args.clients, args.seconds), args.seconds)
             time.sleep(PAUSE_SECONDS)
             guessing.add(*phase(base, "guess", args.clients, args.seconds), args.seconds)
             time.sleep(PAUSE_SECONDS)  # guesses admitted before the limit may still be hashing
         peak = memory_mb(server.pid, "VmHWM")
         print(f"\ncounters: {'Redis' if redis_url else 'in-process'}; {args.clients} flood clients, "
-              f"{args.rounds} x {args.seconds:.0f} s of each flood\n")
+              f"{args.rounds} x {args.seconds:.0f} s of each phase\n")
         print(f"{'phase':<14}{'sign-in p50':>12}{'p95':>9}{'n':>4}{'fail':>5}{'/health p50':>13}{'p95':>8}{'n':>6}  flood answers")
         for name, ph in (("idle", idle), ("/health flood", flood), ("guessing", guessing)):
             total = sum(ph.answers.values())
