@@ -50,7 +50,7 @@ REQUESTS = [
 
 def start(env_extra: dict[str, str], port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_READ_URL")}
-    env.update(SECRET_KEY=os.environ["SECRET_KEY"], SLA_SWEEP_SECONDS="0", LOG_LEVEL="warning", **env_extra)
+    env.update(SECRET_KEY=os.environ["SECRET_KEY"], SLA_SWEEP_SECONDS="0", LOG_LEVEL="warning", RATE_LIMITS="false", **env_extra)
     proc = subprocess.Popen([sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from src.core import bootstrap
+from src.core import bootstrap, passwords
 from src.core.bootstrap import SetupError
 from src.core.errors import AppError
 from src.models.user import UserRole
@@ -24,8 +24,8 @@ from src.models.user import UserRole
 app = typer.Typer(help="Khanyisa operator commands.", no_args_is_help=True, add_completion=False)
 
 CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-MIN_PASSWORD = 8
-MAX_PASSWORD = 128
+MIN_PASSWORD = passwords.MIN_LENGTH
+MAX_PASSWORD = passwords.MAX_LENGTH
 
 
 def fail(message: str) -> typer.Exit:
@@ -95,8 +95,8 @@ def create_user(
         raise fail(f"invalid email: {e}") from None
     if len(email) > 254:
         raise fail("email is longer than 254 characters")
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise fail(f"--password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters")
+    if problem := passwords.password_problem(password):
+        raise fail(f"--password: {problem}")
     if role is UserRole.WARD_COUNCILLOR and not ward:
         raise fail("--ward is required for a ward_councillor")
     name = (full_name if full_name is not None else email.split("@", 1)[0]).strip()
@@ -134,6 +134,28 @@ def _print_logins(logins: list[tuple[str, str]]) -> None:
         typer.echo(f"  {email:<32} {password}")
 
 
+@app.command("require-totp")
+def require_totp(
+    municipality: Annotated[str, typer.Option(help="Code of the municipality.")],
+    off: Annotated[bool, typer.Option("--off", help="Stop requiring it.")] = False,
+) -> None:
+    """Require (or, with --off, stop requiring) TOTP two-factor sign-in for the municipality's
+    admins and SAPS liaisons. Lists those not enrolled yet: they cannot sign in while it is on."""
+    from src.services import operator_service
+
+    code = municipality.strip().upper()
+    t = target()
+    try:
+        missing = asyncio.run(operator_service.require_totp(t.url, code, not off))
+    except AppError as e:
+        raise fail(e.detail) from None
+    typer.echo(f"{code}: two-factor sign-in {'no longer required' if off else 'required'} for admins and SAPS liaisons")
+    if missing and not off:
+        typer.echo("not enrolled yet (cannot sign in until they enrol):")
+        for email in missing:
+            typer.echo(f"  {email}")
+
+
 @app.command("seed-demo")
 def seed_demo(
     municipalities: Annotated[
@@ -144,8 +166,8 @@ def seed_demo(
     password: Annotated[str, typer.Option(help="Password of every demo login.")] = bootstrap.DEMO_PASSWORD,
 ) -> None:
     """Load a realistic, deterministic demo data set and print its logins."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise fail(f"--password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters")
+    if problem := passwords.password_problem(password):
+        raise fail(f"--password: {problem}")
     t = target()
     try:
         logins = _load_demo(t.url, municipalities, tickets, seed, password)
@@ -196,7 +218,9 @@ def _serve(host: str, port: int, workers: int) -> None:
     _exit_normally_on(signal.SIGTERM, signal.SIGHUP)
 
     level = get_settings().log_level.lower()
-    uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level)
+    # proxy_headers off: the client address is decided by TRUSTED_PROXIES alone (src/core/client_address.py),
+    # not by uvicorn's default of believing X-Forwarded-For from 127.0.0.1.
+    uvicorn.run("src.main:app", host=host, port=port, workers=workers, log_level=level, proxy_headers=False)
 
 
 @app.command()

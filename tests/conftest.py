@@ -17,13 +17,17 @@ from sqlalchemy.engine import make_url
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 os.environ["SLA_SWEEP_SECONDS"] = "0"
+os.environ.setdefault("COOKIE_SECURE", "false")  # the test client speaks plain http
+# Every test client shares one address; limits are switched on by the tests that exercise them
+# (the `limiter` fixture of tests/api/security_helpers.py).
+os.environ.setdefault("RATE_LIMITS", "false")
 
 from src.core.config import get_settings  # noqa: E402
 from src.core.database import Database, set_database, sync_url  # noqa: E402
 
 TABLES = (
-    "user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, "
-    "wards, municipalities"
+    "sessions, user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, "
+    "teams, wards, municipalities"
 )
 
 
@@ -73,6 +77,9 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 @pytest.fixture(autouse=True)
 async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
+    from src.core.rate_limit import get_limiter
+
+    await get_limiter().reset()  # every test starts with fresh rate-limit counters
     if "db" in request.fixturenames:
         database: Database = request.getfixturevalue("db")
         async with database.engine.begin() as conn:

@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from src.core.database import Database
-from src.core.security import create_access_token, hash_password
+from src.core.security import hash_password
 from src.models import Municipality, SlaPolicy, Team, TeamWard, Ticket, User, Ward
 from src.models.user import UserRole
+from src.services import session_service
 
 PASSWORD = "Test-Pass-2026!"
 
@@ -144,8 +145,13 @@ class Factory:
             )
             s.add(u)
             await s.flush()
-        token, _ = create_access_token(u.id, mun.id, role.value)
-        return Actor(u, token)
+        return Actor(u, await self.session_token(u))
+
+    async def session_token(self, user: User) -> str:
+        """A fresh server-side session for `user` and the access token that names it."""
+        async with self.db.system_session() as s:
+            token, _ = await session_service.open_session(s, user, session_service.Client("127.0.0.1", "pytest"))
+        return token
 
     async def sla(self, mun: Municipality, category: str | None, severity: str | None, response: float, resolution: float) -> None:
         async with self.db.system_session() as s:

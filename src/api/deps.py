@@ -10,10 +10,12 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.client_address import client_address
 from src.core.database import enter_as_signed_in_user, get_database
 from src.core.errors import Forbidden, Unauthorized
 from src.core.security import decode_access_token
 from src.models.user import UserRole
+from src.services import session_service
 from src.services.principal import Principal
 
 SESSION_COOKIE = "khanyisa_session"
@@ -49,9 +51,10 @@ async def load_principal(session: AsyncSession, token: str | None) -> Principal:
     claims = decode_access_token(token) if token else None
     if claims is None:
         raise Unauthorized("Missing or invalid access token.", "invalid_token")
-    row = await enter_as_signed_in_user(session, claims.user_id, claims.municipality_id)
+    row = await enter_as_signed_in_user(session, claims.user_id, claims.municipality_id, claims.session_id)
     if row is None:
-        raise Unauthorized("This account is not active.", "invalid_token")
+        raise Unauthorized("This session has ended or the account is not active.", "invalid_token")
+    session_service.note_use(claims.session_id, row.last_used_at)
     return Principal(
         id=row.id,
         municipality_id=row.municipality_id,
@@ -63,6 +66,7 @@ async def load_principal(session: AsyncSession, token: str | None) -> Principal:
         ward_id=row.ward_id,
         team_id=row.team_id,
         last_write_lsn=row.last_write_lsn,
+        session_id=claims.session_id,
     )
 
 
@@ -74,6 +78,11 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(get_current_user, scope="function")]
+
+
+def request_client(request: Request) -> session_service.Client:
+    """Where a sign-in comes from, as the user's sessions list will show it."""
+    return session_service.Client(client_address(request.scope), request.headers.get("user-agent"))
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,9 @@ def resolve_target(*, serving: bool) -> Target:
     url = embedded_database_url(data)
     migrate(url)
     os.environ["DATABASE_URL"] = url
+    # The embedded database serves plain http on localhost: no Secure cookies unless asked for.
+    if settings.cookie_secure is None:
+        os.environ["COOKIE_SECURE"] = "false"
     if serving:
         if settings.secret_key:
             check_secret_key(settings.secret_key)

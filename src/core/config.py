@@ -16,9 +16,19 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     sla_sweep_seconds: float = Field(default=60.0, ge=0)
     data_dir: str = ".data"
-    cookie_secure: bool = False
+    # None means "decide from the deployment": Secure cookies and HSTS whenever DATABASE_URL is set.
+    cookie_secure: bool | None = None
     db_pool_size: int = Field(default=10, ge=1)
     log_level: str = "INFO"
+    redis_url: str | None = None
+    # Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (comma-separated).
+    trusted_proxies: str = ""
+    rate_limits: bool = True
+    api_docs: bool = True
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else bool(self.database_url)
 
 
 @lru_cache

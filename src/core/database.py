@@ -38,7 +38,7 @@ def _engine(url: str, **options: Any) -> AsyncEngine:
     closed, so checking that flag catches the same cases for free; the pool then opens a new
     connection. A connection that dies mid-request fails that request, as it would after a ping.
     """
-    engine = create_async_engine(async_url(url), **options)
+    engine = create_async_engine(async_url(url), hide_parameters=True, **options)  # no SQL values in any log
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _still_open(dbapi_connection: object, record: ConnectionPoolEntry, proxy: object) -> None:
@@ -153,21 +153,28 @@ async def enter_tenant(session: AsyncSession, ctx: TenantContext) -> None:
 SIGNED_IN_USER = text(
     """
     SELECT u.id, u.municipality_id, u.email, u.full_name, u.role, u.ward_id, u.team_id,
-           m.code AS municipality_code, m.timezone, w.lsn::text AS last_write_lsn,
+           m.code AS municipality_code, m.timezone, w.lsn::text AS last_write_lsn, s.last_used_at,
            set_config('app.municipality_id', u.municipality_id::text, true),
            set_config('app.role', u.role, true),
            set_config('app.user_id', u.id::text, true),
            set_config('role', :app_role, true)
-    FROM users u JOIN municipalities m ON m.id = u.municipality_id
+    FROM sessions s
+    JOIN users u ON u.municipality_id = s.municipality_id AND u.id = s.user_id
+    JOIN municipalities m ON m.id = u.municipality_id
     LEFT JOIN user_write_positions w ON w.user_id = u.id
-    WHERE u.id = :user_id AND u.municipality_id = :municipality_id AND u.is_active AND m.is_active
+    WHERE s.id = :session_id AND s.user_id = :user_id AND s.municipality_id = :municipality_id
+      AND s.ended_at IS NULL AND s.expires_at > now() AND u.is_active AND m.is_active
     """
 )
 
 
-async def enter_as_signed_in_user(session: AsyncSession, user_id: uuid.UUID, municipality_id: uuid.UUID):  # noqa: ANN201
-    """Load the active user a verified token names and, in the same round trip, pin the tenant
-    to that user's record (its current role, not the token's) and drop to the non-owner role.
+async def enter_as_signed_in_user(  # noqa: ANN201
+    session: AsyncSession, user_id: uuid.UUID, municipality_id: uuid.UUID, session_id: uuid.UUID
+):
+    """Load the live session a verified token names with its active user and, in the same round
+    trip, pin the tenant to that user's record (its current role, not the token's) and drop to
+    the non-owner role. The session is found by its primary key, so ending it (logout, password
+    change, deactivation) refuses the token from the next request on at no extra cost.
 
     The one row is read as the owner (the tenant is not pinned yet), by the signed claims alone.
     It carries the WAL position of the user's latest write, which decides whether a replica may
@@ -177,7 +184,8 @@ async def enter_as_signed_in_user(session: AsyncSession, user_id: uuid.UUID, mun
     # On the session's connection (same transaction): a Core statement skips the ORM's result layer.
     connection = await session.connection()
     result = await connection.execute(
-        SIGNED_IN_USER, {"user_id": user_id, "municipality_id": municipality_id, "app_role": APP_ROLE}
+        SIGNED_IN_USER,
+        {"user_id": user_id, "municipality_id": municipality_id, "session_id": session_id, "app_role": APP_ROLE},
     )
     return result.first()
 

@@ -23,7 +23,7 @@ def error_response(status: int, detail: object, code: str, headers: dict[str, st
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else getattr(exc, "headers", None)
         return error_response(exc.status, exc.detail, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -47,7 +47,8 @@ def install_error_handlers(app: FastAPI) -> None:
         sqlstate = getattr(exc.orig, "sqlstate", None) or ""
         if sqlstate.startswith("22"):  # data exception: a value PostgreSQL cannot take
             return error_response(422, "A value is out of range or malformed.", "invalid")
-        log.exception("database error")
+        # The kind of failure only: the message of some errors quotes the values involved.
+        log.error("database error: %s (SQLSTATE %s)", exc.orig.__class__.__name__, sqlstate or "none")
         return error_response(503, "The database could not complete the request; try again.", "database_error")
 
     @app.exception_handler(Exception)

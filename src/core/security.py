@@ -10,6 +10,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from src.core.config import get_settings
+from src.core.hash_slots import hash_slots
 
 _hasher = PasswordHash((Argon2Hasher(),))
 # A real hash to verify against when the email is unknown, so timing does not reveal accounts.
@@ -31,13 +32,16 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-async def hash_password_async(password: str) -> str:
-    """Argon2 is deliberately slow; off the event loop, other requests keep being served."""
-    return await asyncio.to_thread(hash_password, password)
+async def hash_password_async(password: str, client: str | None = None) -> str:
+    """Argon2 is deliberately slow; off the event loop, other requests keep being served, and in
+    turns (src/core/hash_slots.py) so no client can take every core or the memory."""
+    async with hash_slots.turn(client):
+        return await asyncio.to_thread(hash_password, password)
 
 
-async def verify_password_async(password: str, password_hash: str | None) -> bool:
-    return await asyncio.to_thread(verify_password, password, password_hash)
+async def verify_password_async(password: str, password_hash: str | None, client: str | None = None) -> bool:
+    async with hash_slots.turn(client):
+        return await asyncio.to_thread(verify_password, password, password_hash)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class TokenClaims:
     user_id: uuid.UUID
     municipality_id: uuid.UUID
     role: str
+    session_id: uuid.UUID
 
 
 def secret_key() -> str:
@@ -54,18 +59,23 @@ def secret_key() -> str:
     return key
 
 
-def create_access_token(user_id: uuid.UUID, municipality_id: uuid.UUID, role: str) -> tuple[str, int]:
+def create_access_token(
+    user_id: uuid.UUID, municipality_id: uuid.UUID, role: str, session_id: uuid.UUID, expires_at: datetime | None = None
+) -> tuple[str, int]:
+    """A token for one server-side session (`sid`): it is refused as soon as that session ends."""
     minutes = get_settings().access_token_minutes
     now = datetime.now(UTC)
+    expires_at = expires_at or now + timedelta(minutes=minutes)
     payload = {
         "sub": str(user_id),
         "mun": str(municipality_id),
         "role": role,
+        "sid": str(session_id),
         "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "exp": int(expires_at.timestamp()),
         "typ": "access",
     }
-    return jwt.encode(payload, secret_key(), algorithm=ALGORITHM), minutes * 60
+    return jwt.encode(payload, secret_key(), algorithm=ALGORITHM), max(0, round((expires_at - now).total_seconds()))
 
 
 def decode_access_token(token: str) -> TokenClaims | None:
@@ -75,10 +85,12 @@ def decode_access_token(token: str) -> TokenClaims | None:
             token,
             secret_key(),
             algorithms=[ALGORITHM],
-            options={"require": ["sub", "mun", "role", "exp"]},
+            options={"require": ["sub", "mun", "role", "sid", "exp"]},
         )
         if payload.get("typ") != "access" or not isinstance(payload["role"], str):
             return None
-        return TokenClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["mun"]), payload["role"])
+        return TokenClaims(
+            uuid.UUID(payload["sub"]), uuid.UUID(payload["mun"]), payload["role"], uuid.UUID(payload["sid"])
+        )
     except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
         return None

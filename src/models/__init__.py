@@ -1,6 +1,7 @@
 from src.models.api_key import ApiKey
 from src.models.base import Base
 from src.models.municipality import Municipality
+from src.models.session import UserSession
 from src.models.sla_policy import SlaPolicy
 from src.models.team import Team, TeamWard
 from src.models.ticket import Ticket, TicketEvent
@@ -19,5 +20,6 @@ __all__ = [
     "TicketEvent",
     "User",
     "UserRole",
+    "UserSession",
     "Ward",
 ]

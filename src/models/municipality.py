@@ -16,4 +16,5 @@ class Municipality(Base):
     province: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Africa/Johannesburg")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created_at_column()

@@ -39,6 +39,8 @@ class User(Base):
     preferred_language: Mapped[Language] = mapped_column(enum_column(Language, 2), default=Language.EN)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -1,12 +1,14 @@
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StrictBool, StringConstraints
 
+from src.core.passwords import Password
 from src.models.enums import Language
 from src.schemas.common import ORM, Name, Strict
 
-Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+__all__ = ["Password"]  # the account schemas (src/schemas/user.py) share one password rule
 
 
 class TokenResponse(ORM):
@@ -46,3 +48,26 @@ class RegisteredUser(ORM):
     municipality_id: uuid.UUID
     preferred_language: str
     is_active: bool
+
+
+class PasswordChange(Strict):
+    current_password: str = Field(max_length=128)
+    new_password: Password
+
+
+class SessionResponse(ORM):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    address: str | None
+    user_agent: str | None
+    current: bool
+
+
+class TotpEnrolment(ORM):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpCode(Strict):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from src.core.database import TenantContext
 from src.core.errors import Conflict, Forbidden, NotFound
 from src.models.enums import SERVICE_CATEGORIES, TicketCategory, TicketStatus
+from src.models.session import UserSession
 from src.models.ticket import Ticket
 from src.models.user import UserRole
 from src.services.principal import Principal
@@ -178,3 +179,14 @@ def logs_sensitive_read(p: Principal, ticket: Ticket) -> bool:
 
 def not_found(kind: str = "Ticket") -> NotFound:
     return NotFound(f"{kind} not found.")
+
+
+# -- accounts ------------------------------------------------------------------------------
+STAFF = (FIELD, MANAGER, COUNCILLOR, ADMIN, SAPS)
+TOTP_ENROLLERS = STAFF
+TOTP_REQUIRABLE = (ADMIN, SAPS)  # the roles a municipality may oblige to use TOTP
+
+
+def own_sessions(p: Principal) -> ColumnElement[bool]:
+    """Anyone may list and end their own sessions, and nobody else's (another's id is a 404)."""
+    return and_(UserSession.municipality_id == p.municipality_id, UserSession.user_id == p.id)

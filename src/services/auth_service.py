@@ -1,33 +1,83 @@
-"""Sign-in and citizen registration. Both run before a tenant is known, as the system."""
+"""Sign-in, password change and citizen registration. Sign-in and registration run before a
+tenant is known, as the system."""
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.database import get_database
 from src.core.errors import Conflict, Invalid, NotFound, Unauthorized
-from src.core.security import create_access_token, hash_password_async, verify_password_async
+from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, RateLimited, count_failure_first, forgive
+from src.core.security import hash_password_async, verify_password_async
 from src.models.municipality import Municipality
 from src.models.user import Consent, User, UserRole
-from src.schemas.auth import RegisterRequest
+from src.schemas.auth import PasswordChange, RegisterRequest
+from src.services import access, session_service, totp_service
 from src.services.admin_support import flush_or_conflict
+from src.services.principal import Principal
+from src.services.session_service import Client
 
 CONSENT_PURPOSE = "Processing of personal information to handle service reports (POPIA s11)"
 CONSENT_VERSION = "2026-01"
 
 
-async def authenticate(session: AsyncSession, email: str, password: str) -> tuple[str, int]:
-    row = (
-        await session.execute(
-            select(User, Municipality.is_active)
-            .join(Municipality, Municipality.id == User.municipality_id)
-            .where(func.lower(User.email) == email.strip().lower())
-        )
-    ).first()
+async def authenticate(email: str, password: str, client: Client, totp: str | None = None) -> tuple[str, int]:
+    """Check the credentials (and the TOTP code when the account uses one) and open a session.
+
+    Each attempt on an account takes one of its failure slots *before* the Argon2 hash is
+    computed (a guess past the limit costs nothing); a success gives it back, and so does a right
+    password sent without its code (the code itself is what is then guessed, and counted).
+    The hash runs between two short transactions, holding no database connection while it waits
+    for its turn (src/core/hash_slots.py) or computes.
+    """
+    account = f"sign-in-account:{email.strip().lower()}"
+    await count_failure_first(account, SIGN_IN_PER_ACCOUNT)
+    db = get_database()
+    async with db.system_session() as session:
+        row = (
+            await session.execute(
+                select(User, Municipality.is_active, Municipality.require_totp)
+                .join(Municipality, Municipality.id == User.municipality_id)
+                .where(func.lower(User.email) == email.strip().lower())
+            )
+        ).first()
     user = row.User if row else None
-    if not await verify_password_async(password, user.password_hash if user else None) or not user:
+    try:
+        verified = await verify_password_async(password, user.password_hash if user else None, client.address)
+    except RateLimited:  # this address already has many sign-ins waiting: nothing was tried
+        await forgive(account, SIGN_IN_PER_ACCOUNT)
+        raise
+    if not verified or not user:
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
     if not user.is_active or not row.is_active:
         raise Unauthorized("This account is not active.", "inactive_user")
-    return create_access_token(user.id, user.municipality_id, user.role)
+    if user.totp_enabled:
+        if not totp:
+            await forgive(account, SIGN_IN_PER_ACCOUNT)
+            raise Unauthorized("Enter the code from your authenticator app.", "totp_required")
+        if not totp_service.code_is_valid(user.totp_secret, totp):
+            raise Unauthorized("The authenticator code is not valid.", "invalid_totp")
+    elif row.require_totp and UserRole(user.role) in access.TOTP_REQUIRABLE:
+        raise Unauthorized(
+            "Your municipality requires two-factor sign-in for this role; ask the operator to let you enrol.",
+            "totp_enrolment_required",
+        )
+    await forgive(account, SIGN_IN_PER_ACCOUNT)
+    async with db.system_session() as session:
+        return await session_service.open_session(session, user, client)
+
+
+async def change_password(session: AsyncSession, p: Principal, body: PasswordChange) -> None:
+    """The caller's own password; the current one is checked (and failures counted like sign-in
+    failures), and every session of the account ends, this one included."""
+    account = f"sign-in-account:{p.email.lower()}"
+    await count_failure_first(account, SIGN_IN_PER_ACCOUNT)
+    user = await session.scalar(select(User).where(User.municipality_id == p.municipality_id, User.id == p.id))
+    if user is None or not await verify_password_async(body.current_password, user.password_hash):
+        raise Invalid("The current password is not correct.", "wrong_current_password")
+    await forgive(account, SIGN_IN_PER_ACCOUNT)
+    user.password_hash = await hash_password_async(body.new_password)
+    await session.flush()
+    await session_service.end_all(session, p.municipality_id, p.id)
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:

@@ -25,7 +25,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from src.core.database import get_database
-from src.services import access
+from src.services import access, session_service
 from src.services.live_publish import (
     CHANNEL,
     TICKET_ASSIGNED,
@@ -45,6 +45,9 @@ QUEUE_SIZE = 256
 HEALTH_CHECK_SECONDS = 30.0
 READY_TIMEOUT_SECONDS = 10.0
 RETRY_MILLISECONDS = 3000
+# As often as the keep-alive comment: a stream whose session ended (logout, deactivation, a new
+# role or ward) closes within this many seconds.
+SESSION_CHECK_SECONDS = 15.0
 
 
 @dataclass(eq=False)
@@ -191,35 +194,55 @@ def event_stream(
 
     Raises Forbidden for roles without a dashboard and for a councillor asking for another
     ward. The stream itself holds no database session: only the shared listening connection.
-    It ends cleanly when `stop` is set (the server is shutting down; browsers reconnect).
+    It ends cleanly when `stop` is set (the server is shutting down; browsers reconnect), and
+    when the principal's session has ended (checked every SESSION_CHECK_SECONDS).
     """
     access.require_role(principal, access.DASHBOARD_ROLES)
     ward = access.effective_ward(principal, ward_id)
-    return _stream(principal.municipality_id, ward, stop or anyio.Event())
+    return _stream(principal.municipality_id, ward, stop or anyio.Event(), principal.session_id)
 
 
-async def _stream(municipality_id: uuid.UUID, ward_id: uuid.UUID | None, stop: anyio.Event) -> AsyncIterator[dict[str, Any]]:
+async def _stream(
+    municipality_id: uuid.UUID, ward_id: uuid.UUID | None, stop: anyio.Event, session_id: uuid.UUID | None = None
+) -> AsyncIterator[dict[str, Any]]:
     sub = hub.subscribe(municipality_id, ward_id)
+    loop = asyncio.get_running_loop()
     try:
         # `ready` tells the page that nothing committed from now on will be missed; when the
         # database is unreachable it is skipped and a `resync` follows once listening resumes.
         if await hub.wait_ready(READY_TIMEOUT_SECONDS):
             yield {"event": READY, "data": "{}", "retry": RETRY_MILLISECONDS}
+        next_check = loop.time() + SESSION_CHECK_SECONDS
         while not stop.is_set():
-            item = await _next_or_stop(sub.queue, stop)
+            item = await _next_or_stop(sub.queue, stop, max(0.0, next_check - loop.time()))
+            if session_id is not None and loop.time() >= next_check:
+                if not await _still_signed_in(session_id):
+                    return
+                next_check = loop.time() + SESSION_CHECK_SECONDS
             if item is not None:
                 yield sse_message(item)
     finally:
         hub.unsubscribe(sub)
 
 
-async def _next_or_stop(queue: asyncio.Queue[dict[str, Any]], stop: anyio.Event) -> dict[str, Any] | None:
+async def _still_signed_in(session_id: uuid.UUID) -> bool:
+    try:
+        return await session_service.is_alive(session_id)
+    except Exception as exc:  # noqa: BLE001 - the database is away: keep the stream, check again later
+        log.warning("live events: could not check a stream's session (%s)", exc.__class__.__name__)
+        return True
+
+
+async def _next_or_stop(
+    queue: asyncio.Queue[dict[str, Any]], stop: anyio.Event, timeout: float | None = None
+) -> dict[str, Any] | None:
+    """The next item, or None when the server stops or `timeout` seconds pass first."""
     if not queue.empty():
         return queue.get_nowait()
     getter = asyncio.ensure_future(queue.get())
     stopper = asyncio.ensure_future(stop.wait())
     try:
-        done, _ = await asyncio.wait((getter, stopper), return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait((getter, stopper), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in (getter, stopper):
             task.cancel()

@@ -78,3 +78,26 @@ async def create_user(
         raise Conflict(f"a user with email {email} already exists", "email_taken") from None
     finally:
         await db.dispose()
+
+
+async def require_totp(url: str, municipality_code: str, required: bool) -> list[str]:
+    """Set whether the municipality's admins and SAPS liaisons must sign in with TOTP; returns the
+    e-mail addresses of those who have not enrolled yet (they cannot sign in while it is on)."""
+    from src.services import access
+
+    db = Database(url, pool_size=1)
+    try:
+        async with db.system_session() as session:
+            mun = await session.scalar(select(Municipality).where(Municipality.code == municipality_code))
+            if mun is None:
+                raise NotFound(f"no municipality with code {municipality_code}", "municipality_not_found")
+            mun.require_totp = required
+            roles = [r.value for r in access.TOTP_REQUIRABLE]
+            rows = await session.scalars(
+                select(User.email)
+                .where(User.municipality_id == mun.id, User.role.in_(roles), User.is_active, User.totp_enabled.is_(False))
+                .order_by(User.email)
+            )
+            return list(rows)
+    finally:
+        await db.dispose()

@@ -19,6 +19,7 @@ class Principal:
     ward_id: uuid.UUID | None
     team_id: uuid.UUID | None
     last_write_lsn: str | None = None  # where the user's latest write ends in the WAL (replica reads)
+    session_id: uuid.UUID | None = None  # the server-side session the request's token names
 
     @property
     def tenant(self) -> TenantContext:

@@ -4,7 +4,8 @@ Every create and update validates the resulting account as a whole: a councillor
 ward and team belong to this municipality; an administrator cannot remove their own access
 (the municipality could be left with nobody to administer it). A user who stops being an
 active manager or admin stops managing teams, so a team's manager is always one (escalation
-assigns tickets to them).
+assigns tickets to them). A new password, deactivation, or a change of role, ward or team ends
+every session of the account: its tokens are refused from the next request on.
 """
 
 import uuid
@@ -19,6 +20,7 @@ from src.models.user import User, UserRole
 from src.models.ward import Ward
 from src.schemas.user import UserCreate, UserUpdate
 from src.services.admin_support import flush_or_conflict, get_owned
+from src.services import session_service
 from src.services.principal import Principal
 from src.services.team_service import TEAM_MANAGER_ROLES
 
@@ -80,6 +82,12 @@ async def update_user(session: AsyncSession, p: Principal, user_id: uuid.UUID, b
     if user.id == p.id and (role is not UserRole.ADMIN or not is_active):
         raise Conflict("You cannot remove your own administrator access.", "self_lockout")
     await _check(session, p, role, ward_id, team_id)
+    # A new password, deactivation or a change of what the account may see ends its sessions.
+    ends_sessions = (
+        "password" in sent
+        or (user.is_active and not is_active)
+        or (role.value, ward_id, team_id) != (user.role, user.ward_id, user.team_id)
+    )
     for field in sent - {"password", "role", "preferred_language"}:
         setattr(user, field, getattr(body, field))
     user.role = role.value
@@ -92,6 +100,8 @@ async def update_user(session: AsyncSession, p: Principal, user_id: uuid.UUID, b
             update(Team).where(Team.municipality_id == p.municipality_id, Team.manager_id == user.id).values(manager_id=None)
         )
     await flush_or_conflict(session, _conflicts())
+    if ends_sessions:
+        await session_service.end_all(session, p.municipality_id, user.id)
     return user
 
 

@@ -58,7 +58,7 @@ def set_cookie(request: Request, response: Response) -> None:
     token = getattr(request.state, "csrf_token", None)
     if token and token != request.cookies.get(CSRF_COOKIE):
         response.set_cookie(
-            CSRF_COOKIE, token, httponly=True, samesite="lax", secure=get_settings().cookie_secure, path="/"
+            CSRF_COOKIE, token, httponly=True, samesite="lax", secure=get_settings().secure_cookies, path="/"
         )
 
 

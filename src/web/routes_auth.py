@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from src.api.deps import SESSION_COOKIE, SessionDep, load_principal
+from src.api.deps import SESSION_COOKIE, SessionDep, load_principal, request_client
 from src.core.config import get_settings
 from src.core.errors import Unauthorized
+from src.core.rate_limit import RateLimited
 from src.core.security import decode_access_token
-from src.services import auth_service
+from src.services import auth_service, session_service
 from src.web.pages import PageRoute, finish, landing_path, render, require_csrf, safe_next
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -45,18 +46,23 @@ async def login_page(request: Request, session: SessionDep, next: str | None = N
 @router.post("/login", dependencies=[Depends(require_csrf)])
 async def login(
     request: Request,
-    session: SessionDep,
     email: Annotated[str, Form(max_length=MAX_EMAIL)] = "",
     password: Annotated[str, Form(max_length=MAX_PASSWORD)] = "",
+    totp: Annotated[str, Form(max_length=16)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     try:
         if not email.strip() or not password:
             raise Unauthorized("Enter your email and password.", "missing_credentials")
-        token, expires_in = await auth_service.authenticate(session, email, password)
+        token, expires_in = await auth_service.authenticate(email, password, request_client(request), totp or None)
     except Unauthorized as exc:
         context = {"next": safe_next(next) or "", "email": email.strip(), "error": exc.detail}
         return render(request, "login.html", context, status_code=401)
+    except RateLimited as exc:
+        context = {"next": safe_next(next) or "", "email": email.strip(), "error": exc.detail}
+        page = render(request, "login.html", context, status_code=429)
+        page.headers.update(exc.headers)
+        return page
     claims = decode_access_token(token)
     assert claims is not None
     response = RedirectResponse(safe_next(next) or landing_path(claims.role), status_code=303)
@@ -66,7 +72,7 @@ async def login(
         max_age=expires_in,
         httponly=True,
         samesite="lax",
-        secure=get_settings().cookie_secure,
+        secure=get_settings().secure_cookies,
         path="/",
     )
     return finish(request, response)
@@ -79,11 +85,21 @@ def _signed_out() -> Response:
 
 
 @router.post("/logout", dependencies=[Depends(require_csrf)])
-async def logout() -> Response:
+async def logout(request: Request, session: SessionDep) -> Response:
+    """End the server-side session, not just the cookie: a copied cookie is refused afterwards."""
+    try:
+        principal = await load_principal(session, request.cookies.get(SESSION_COOKIE))
+    except Unauthorized:
+        return _signed_out()
+    await session_service.end_current(session, principal)
     return _signed_out()
 
 
 @router.get("/logout")
-async def logout_link() -> Response:
-    """Signing out needs no form: the worst a forged link can do is sign someone out."""
-    return _signed_out()
+async def logout_page(request: Request, session: SessionDep) -> Response:
+    """A link to /logout shows the sign-out button: ending a session takes a CSRF-checked POST."""
+    try:
+        principal = await load_principal(session, request.cookies.get(SESSION_COOKIE))
+    except Unauthorized:
+        return _signed_out()
+    return render(request, "logout.html", {}, principal=principal)

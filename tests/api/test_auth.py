@@ -31,7 +31,8 @@ def mint(claims: dict, key: str | None = None, algorithm: str = ALGORITHM) -> st
 
 
 def claims_of(actor) -> dict:
-    return {"sub": str(actor.id), "mun": str(actor.user.municipality_id), "role": actor.user.role}
+    sid = jwt.decode(actor.token, secret_key(), algorithms=[ALGORITHM])["sid"]  # the actor's live session
+    return {"sub": str(actor.id), "mun": str(actor.user.municipality_id), "role": actor.user.role, "sid": sid}
 
 
 async def sign_in(client, username: str, password: str):

@@ -8,6 +8,7 @@ import pytest
 
 from src.services import open311_service
 from tests.api.open311_helpers import O311, _fresh_public_cache, make_key, post_request  # noqa: F401
+from tests.api.security_helpers import limiter  # noqa: F401
 from tests.api.ticket_helpers import report, set_status
 
 REQUEST_FIELDS = {
@@ -136,28 +137,24 @@ async def test_times_carry_an_offset_and_unicode_survives(client, world, factory
     assert r.json()[0]["description"] == "Amanzi awekho — ñ ü"
 
 
-@pytest.mark.parametrize("fmt", ["json", "xml"])
-async def test_the_rate_limit_seam_answers_429_in_the_requested_format(client, world, monkeypatch, fmt):
-    """The contract the rate limiter plugs into: raise a 429 AppError with Retry-After in `headers`."""
-    from http import HTTPStatus
+async def test_the_61st_post_of_a_minute_with_one_key_answers_429_in_the_requested_format(client, db, world, limiter):
+    """60 posts a minute per API key (counted in memory and in Redis); the next is refused before
+    anything is created, with Retry-After, as JSON or XML; another key is not affected."""
+    from sqlalchemy import func, select
 
-    from src.api.open311 import routes
-    from src.core.errors import AppError
+    from src.models.ticket import Ticket
 
-    class RateLimited(AppError):
-        status = HTTPStatus.TOO_MANY_REQUESTS
-        code = "rate_limited"
-        detail = "Too many requests; try again later."
-        headers = {"Retry-After": "30"}
-
-    calls = []
-
-    async def over_the_limit(api_key_id, client_address):
-        calls.append((api_key_id, client_address))
-        raise RateLimited()
-
-    monkeypatch.setattr(routes, "open311_rate_limit", over_the_limit)
-    r = await client.get(f"{O311}/services.{fmt}", params={"jurisdiction_id": world.municipality.code})
-    assert r.status_code == 429 and r.headers["retry-after"] == "30"
-    assert ("<code>429</code>" in r.text) if fmt == "xml" else (r.json() == [{"code": 429, "description": "Too many requests; try again later."}])
-    assert calls == [(None, "127.0.0.1")]
+    key = (await make_key(client, world.admin))["key"]
+    other_key = (await make_key(client, world.admin, "SeeClickFix"))["key"]
+    for _ in range(60):
+        await post_request(client, world, key)
+    for fmt in ("json", "xml"):
+        r = await post_request(client, world, key, fmt=fmt, expect=429)
+        assert int(r.headers["retry-after"]) >= 1
+        if fmt == "xml":
+            assert "<code>429</code>" in r.text and "<error>" in r.text
+        else:
+            assert r.json()[0]["code"] == 429
+    await post_request(client, world, other_key)
+    async with db.system_session() as s:
+        assert await s.scalar(select(func.count()).select_from(Ticket)) == 61

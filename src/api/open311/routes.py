@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.api.deps import SessionDep
 from src.api.open311.formats import FORMATS, render, to_json, to_xml
 from src.core.database import get_database
+from src.core.rate_limit import OPEN311_POST_PER_KEY, rate_limit
 from src.schemas import open311 as args
 from src.services import access, api_key_service, open311_service
 from src.services.jurisdiction import Jurisdiction, enter_municipality, normal_code
@@ -39,21 +40,16 @@ def fmt_of(fmt: str) -> str:
 Fmt = Annotated[str, Depends(fmt_of)]
 
 
-async def open311_rate_limit(api_key_id: uuid.UUID | None, client_address: str | None) -> None:
-    """The rate limits' seam: 60 posts per minute per API key, and the general per-address limit.
+async def open311_rate_limit(api_key_id: uuid.UUID | None) -> None:
+    """60 posts per minute per API key (the per-address limit of every call is the middleware's).
 
-    It does nothing yet. A limiter raises here an AppError with status 429, code `rate_limited`
-    and a `headers` attribute holding `Retry-After`; it then leaves in the requested format
-    (JSON or XML) with that header, before any work is done.
+    Over the limit, RateLimited (429 `rate_limited`, with `Retry-After`) leaves in the requested
+    format (JSON or XML), before the request is turned into a ticket.
     """
-    return None
+    if api_key_id is not None:
+        await rate_limit(f"open311:{api_key_id}", OPEN311_POST_PER_KEY)
 
 
-async def limited(request: Request) -> None:
-    await open311_rate_limit(None, request.client.host if request.client else None)
-
-
-Limited = Depends(limited)
 
 
 async def jurisdiction(session: AsyncSession, jurisdiction_id: str | None) -> Jurisdiction:
@@ -76,7 +72,7 @@ def _query(j: Jurisdiction, request: Request) -> args.RequestQuery:
     )
 
 
-@router.get("/discovery.{fmt}", dependencies=[Limited])
+@router.get("/discovery.{fmt}")
 async def discovery(fmt: Fmt, request: Request) -> Response:
     base = str(request.url.replace(query="")).rsplit("/", 1)[0] + "/"
     data = {
@@ -96,13 +92,13 @@ async def discovery(fmt: Fmt, request: Request) -> Response:
     return render(fmt, "discovery", data)
 
 
-@router.get("/services.{fmt}", dependencies=[Limited])
+@router.get("/services.{fmt}")
 async def services(fmt: Fmt, session: ReadSession, jurisdiction_id: str | None = None) -> Response:
     await jurisdiction(session, jurisdiction_id)
     return render(fmt, "services", open311_service.services())
 
 
-@router.get("/services/{code}.{fmt}", dependencies=[Limited])
+@router.get("/services/{code}.{fmt}")
 async def service_definition(code: str, fmt: Fmt, session: ReadSession, jurisdiction_id: str | None = None) -> Response:
     await jurisdiction(session, jurisdiction_id)
     return render(fmt, "service_definition", open311_service.service_definition(access.public_service(code)))
@@ -113,7 +109,7 @@ async def post_request(fmt: Fmt, request: Request, session: SessionDep) -> Respo
     form = await _form(request)
     j = await jurisdiction(session, form.get("jurisdiction_id") or request.query_params.get("jurisdiction_id"))
     key = await api_key_service.use_key(session, j.id, form.get("api_key") or request.query_params.get("api_key"))
-    await open311_rate_limit(key.id, request.client.host if request.client else None)
+    await open311_rate_limit(key.id)
     created = await open311_service.create_request(session, j, args.new_request(form), key.id)
     return render(fmt, "service_requests", [created], status=201)
 
@@ -152,23 +148,23 @@ async def _listing(fmt: str, kind: str, root: str, request: Request, session: As
     return Response(body, media_type=FORMATS[fmt])
 
 
-@router.get("/requests.{fmt}", dependencies=[Limited])
+@router.get("/requests.{fmt}")
 async def list_requests(fmt: Fmt, request: Request, session: ReadSession) -> Response:
     return await _listing(fmt, "requests", "service_requests", request, session, open311_service.list_requests)
 
 
-@router.get("/requests/{request_id}.{fmt}", dependencies=[Limited])
+@router.get("/requests/{request_id}.{fmt}")
 async def get_request(request_id: str, fmt: Fmt, session: ReadSession, jurisdiction_id: str | None = None) -> Response:
     j = await jurisdiction(session, jurisdiction_id)
     return render(fmt, "service_requests", [await open311_service.get_request(session, j, request_id)])
 
 
-@router.get("/tokens/{token}.{fmt}", dependencies=[Limited])
+@router.get("/tokens/{token}.{fmt}")
 async def get_token(token: str, fmt: Fmt, session: ReadSession, jurisdiction_id: str | None = None) -> Response:
     j = await jurisdiction(session, jurisdiction_id)
     return render(fmt, "service_requests", [await open311_service.token(session, j, token)])
 
 
-@router.get("/servicerequestupdates.{fmt}", dependencies=[Limited])
+@router.get("/servicerequestupdates.{fmt}")
 async def updates(fmt: Fmt, request: Request, session: ReadSession) -> Response:
     return await _listing(fmt, "updates", "service_request_updates", request, session, open311_service.list_updates)

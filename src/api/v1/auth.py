@@ -1,18 +1,33 @@
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Form, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from src.api.deps import CurrentUser, SessionDep
-from src.schemas.auth import MeResponse, RegisteredUser, RegisterRequest, TokenResponse
-from src.services import auth_service
+from src.api.deps import CurrentUser, SessionDep, request_client
+from src.schemas.auth import (
+    MeResponse,
+    PasswordChange,
+    RegisteredUser,
+    RegisterRequest,
+    SessionResponse,
+    TokenResponse,
+    TotpCode,
+    TotpEnrolment,
+)
+from src.services import auth_service, session_service, totp_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenResponse)
-async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep) -> TokenResponse:
-    access_token, expires_in = await auth_service.authenticate(session, form.username, form.password)
+async def token(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    totp: Annotated[str | None, Form(max_length=16, description="The authenticator code, when two-factor sign-in is on.")] = None,
+) -> TokenResponse:
+    # No request transaction: sign-in holds no pooled connection while the password is hashed.
+    access_token, expires_in = await auth_service.authenticate(form.username, form.password, request_client(request), totp)
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 
 
@@ -33,3 +48,49 @@ async def me(user: CurrentUser) -> MeResponse:
 @router.post("/register", response_model=RegisteredUser, status_code=status.HTTP_201_CREATED)
 async def register(body: RegisterRequest, session: SessionDep) -> RegisteredUser:
     return RegisteredUser.model_validate(await auth_service.register_citizen(session, body))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(user: CurrentUser, session: SessionDep) -> Response:
+    """End the session this token names; the token is refused from now on."""
+    await session_service.end_current(session, user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/sessions", response_model=list[SessionResponse])
+async def sessions(user: CurrentUser, session: SessionDep) -> list[SessionResponse]:
+    rows = await session_service.list_sessions(session, user)
+    return [
+        SessionResponse(
+            id=r.id, created_at=r.created_at, last_used_at=r.last_used_at, address=r.address,
+            user_agent=r.user_agent, current=r.id == user.session_id,
+        )
+        for r in rows
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def end_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    await session_service.end_session(session, user, session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
+async def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
+    """Change one's own password; every session of the account ends (sign in again)."""
+    await auth_service.change_password(session, user, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/totp", response_model=TotpEnrolment)
+async def totp_enrol(user: CurrentUser, session: SessionDep) -> TotpEnrolment:
+    """Start two-factor sign-in (staff): add the secret to an authenticator app, then confirm."""
+    secret, uri = await totp_service.enrol(session, user)
+    return TotpEnrolment(secret=secret, otpauth_uri=uri)
+
+
+@router.post("/totp/confirm", status_code=status.HTTP_204_NO_CONTENT)
+async def totp_confirm(body: TotpCode, user: CurrentUser, session: SessionDep) -> Response:
+    """Turn two-factor sign-in on with a code from the app; from then on sign-in asks for one."""
+    await totp_service.confirm(session, user, body.code)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
