@@ -125,17 +125,3 @@ async def test_the_post_created_time_is_aware(client, world, db):
     number = (await post_request(client, world, key["key"])).json()[0]["service_request_id"]
     r = await client.get(f"{O311}/requests/{number}.json", params={"jurisdiction_id": world.municipality.code})
     assert datetime.fromisoformat(r.json()[0]["requested_datetime"]).utcoffset() == timedelta(0)
-
-
-async def test_posts_pass_their_key_to_the_rate_limit_seam(client, world, db, monkeypatch):
-    from src.api.open311 import routes
-
-    calls = []
-
-    async def record(api_key_id, client_address):
-        calls.append((str(api_key_id) if api_key_id else None, client_address))
-
-    monkeypatch.setattr(routes, "open311_rate_limit", record)
-    key = await make_key(client, world.admin)
-    await post_request(client, world, key["key"])
-    assert calls == [(key["id"], "127.0.0.1")]
