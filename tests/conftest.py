@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 os.environ["SLA_SWEEP_SECONDS"] = "0"
 
-from src.core.config import get_settings  # noqa: E402
-from src.core.database import Database, set_database, sync_url  # noqa: E402
+from src.core.config import get_settings
+from src.core.database import Database, set_database, sync_url
 
 TABLES = (
     "user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, "

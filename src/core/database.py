@@ -145,7 +145,7 @@ SIGNED_IN_USER = text(
 )
 
 
-async def enter_as_signed_in_user(session: AsyncSession, user_id: uuid.UUID, municipality_id: uuid.UUID):  # noqa: ANN201
+async def enter_as_signed_in_user(session: AsyncSession, user_id: uuid.UUID, municipality_id: uuid.UUID):
     """Load the active user a verified token names and, in the same round trip, pin the tenant
     to that user's record (its current role, not the token's) and drop to the non-owner role.
 

@@ -22,10 +22,10 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> tupl
             .where(func.lower(User.email) == email.strip().lower())
         )
     ).first()
-    user = row.User if row else None
+    user, municipality_active = (row.User, row.is_active) if row else (None, False)
     if not await verify_password_async(password, user.password_hash if user else None) or not user:
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
-    if not user.is_active or not row.is_active:
+    if not user.is_active or not municipality_active:
         raise Unauthorized("This account is not active.", "inactive_user")
     return create_access_token(user.id, user.municipality_id, user.role)
 

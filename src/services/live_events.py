@@ -100,7 +100,8 @@ class LiveEventHub:
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
 
-    async def wait_ready(self, timeout: float) -> bool:
+    # A bool rather than the caller's asyncio.timeout: not being ready in time is an answer, not an error.
+    async def wait_ready(self, timeout: float) -> bool:  # noqa: ASYNC109
         """True once the LISTEN is in place, so no change committed from now on is missed."""
         self._ensure_running()
         assert self._ready is not None
@@ -140,7 +141,7 @@ class LiveEventHub:
             try:
                 conn = await asyncpg.connect(self._dsn())
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())  # this connection's event
                 await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self._dispatch(payload))
                 self.connections_opened += 1
                 self.listener_pid = conn.get_server_pid()

@@ -22,6 +22,7 @@ import logging
 import math
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -125,7 +126,7 @@ def _ordering(source: Any, params: TicketListParams, sort_column: str | None = N
     return [column.desc(), source.c.id.desc()]
 
 
-def filtered_tickets(p: Principal, params: TicketListParams) -> Select[tuple[Ticket]]:
+def filtered_tickets(p: Principal, params: TicketListParams) -> Select[Ticket]:
     """Every ticket of the list for `p` and `params`, in the list's order, without paging.
 
     The search is a semi-join on `tickets_searchable`, so the statement still reads from
@@ -186,6 +187,8 @@ def _rows_statement(conds: list[ColumnElement[bool]], searching: bool, params: T
     query = select(total, *(source.c[name] for name in RESPONSE_FIELDS))
     if mode in ("anchor", "hour"):
         desc = params.sort_order is SortOrder.DESC
+        hour_start: ColumnElement[Any]
+        hour_end: ColumnElement[Any]
         if mode == "anchor":
             anchor = _anchor_statement(conds, desc, False, _pins_sensitivity(conds)).cte("anchor")
             hour_start, hour_end = select(anchor.c.hour).scalar_subquery(), select(anchor.c.hour_end).scalar_subquery()
@@ -235,9 +238,11 @@ def _pins_sensitivity(conds: list[ColumnElement[bool]]) -> bool:
     """Whether one of the conditions fixes `is_sensitive` (then an hour has at most one hours row)."""
     for cond in conds:
         left, right = getattr(cond, "left", None), getattr(cond, "right", None)
-        if isinstance(left, Column) and left.table is tallies.TICKETS and left.name == "is_sensitive":
-            if isinstance(right, (True_, False_)) and getattr(cond, "operator", None) in (operators.is_, operators.eq):
-                return True
+        if (
+            isinstance(left, Column) and left.table is tallies.TICKETS and left.name == "is_sensitive"
+            and isinstance(right, (True_, False_)) and getattr(cond, "operator", None) in (operators.is_, operators.eq)
+        ):
+            return True
     return False
 
 
@@ -293,12 +298,12 @@ async def _skip_hours(session: AsyncSession, conds: list[ColumnElement[bool]], o
         continued = after is not None
         extra = {"batch": HOURS_PER_READ, **({"after": after} if continued else {})}
         stmt, values = shapes.statement(("anchor", desc, continued, pinned), conds,
-                                        lambda c: _anchor_statement(c, desc, continued, pinned))
+                                        partial(_anchor_statement, desc=desc, continued=continued, pinned=pinned))
         row = (await shapes.execute(session, stmt, {**values, **extra, "offset": offset})).first()
         if row is not None:
             return row.hour, offset - int(row.before)
         stmt, values = shapes.statement(("batch", desc, continued, pinned), conds,
-                                        lambda c: _batch_statement(c, desc, continued, pinned))
+                                        partial(_batch_statement, desc=desc, continued=continued, pinned=pinned))
         hours, rows, end = (await shapes.execute(session, stmt, {**values, **extra})).one()
         if hours < HOURS_PER_READ:
             return None

@@ -82,9 +82,9 @@ async def update_user(session: AsyncSession, p: Principal, user_id: uuid.UUID, b
     await _check(session, p, role, ward_id, team_id)
     for field in sent - {"password", "role", "preferred_language"}:
         setattr(user, field, getattr(body, field))
-    user.role = role.value
+    user.role = role
     if "preferred_language" in sent:
-        user.preferred_language = body.preferred_language.value
+        user.preferred_language = body.preferred_language
     if "password" in sent:
         user.password_hash = await hash_password_async(body.password)
     if not is_active or role not in TEAM_MANAGER_ROLES:

@@ -140,6 +140,7 @@ async def test_times_carry_an_offset_and_unicode_survives(client, world, factory
 async def test_the_rate_limit_seam_answers_429_in_the_requested_format(client, world, monkeypatch, fmt):
     """The contract the rate limiter plugs into: raise a 429 AppError with Retry-After in `headers`."""
     from http import HTTPStatus
+    from typing import ClassVar
 
     from src.api.open311 import routes
     from src.core.errors import AppError
@@ -148,7 +149,7 @@ async def test_the_rate_limit_seam_answers_429_in_the_requested_format(client, w
         status = HTTPStatus.TOO_MANY_REQUESTS
         code = "rate_limited"
         detail = "Too many requests; try again later."
-        headers = {"Retry-After": "30"}
+        headers: ClassVar[dict[str, str]] = {"Retry-After": "30"}
 
     calls = []
 
