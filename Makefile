@@ -27,8 +27,8 @@ run: install
 # Lint, format check and type check (configured in pyproject.toml); `make test` runs them first.
 lint: install
 	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
 	$(BIN)/mypy src
+	$(BIN)/ruff format --check src tests bench migrations
 
 test: install lint
 	$(BIN)/pytest $(PYTEST_ARGS)
