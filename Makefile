@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.khanyisa-installed
 LOCK_INPUTS := requirements.txt requirements-dev.txt pyproject.toml
 
-.PHONY: install run test bench lock migrate
+.PHONY: install run lint test bench lock migrate
 
 install:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,13 @@ install:
 run: install
 	$(BIN)/python -m src.cli run
 
-test: install
+# Lint, format check and type check (configured in pyproject.toml); `make test` runs them first.
+lint: install
+	$(BIN)/ruff check src tests bench migrations
+	$(BIN)/mypy src
+	$(BIN)/ruff format --check src tests bench migrations
+
+test: install lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Every benchmark runs even when an earlier one exceeded a limit; make still fails then.

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import DEFAULT_URL, free_port, prepare, sign_in, start_server  # noqa: E402
+from run import DEFAULT_URL, free_port, prepare, sign_in, start_server
 
 ENDPOINTS = [
     ("health", "/health"),

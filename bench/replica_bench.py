@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -83,7 +82,7 @@ def replica_transactions(pair: ReplicaPair) -> int:
         return int(conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (DATABASE,)).fetchone()[0])  # type: ignore[index]
 
 
-def began(conn) -> int:  # noqa: ANN001
+def began(conn) -> int:
     """1 when a BEGIN goes to the server: a connection in autocommit sends none."""
     return 0 if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT" else 1
 
@@ -104,9 +103,9 @@ async def round_trips(pair: ReplicaPair) -> None:
             engines["replica"] = db.replica.engine.sync_engine
         counts = {name: [0, 0, 0] for name in engines}
         for name, engine in engines.items():
-            event.listen(engine, "before_cursor_execute", lambda *a, _n=name: counts[_n].__setitem__(0, counts[_n][0] + 1))
-            event.listen(engine, "begin", lambda conn, _n=name: counts[_n].__setitem__(1, counts[_n][1] + began(conn)))
-            event.listen(engine, "checkout", lambda *a, _n=name: counts[_n].__setitem__(2, counts[_n][2] + 1))
+            event.listen(engine, "before_cursor_execute", lambda *a, _n=name, _c=counts: _c[_n].__setitem__(0, _c[_n][0] + 1))
+            event.listen(engine, "begin", lambda conn, _n=name, _c=counts: _c[_n].__setitem__(1, _c[_n][1] + began(conn)))
+            event.listen(engine, "checkout", lambda *a, _n=name, _c=counts: _c[_n].__setitem__(2, _c[_n][2] + 1))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             token = (await client.post("/api/v1/auth/token", data={"username": "manager@tsh.demo", "password": PASSWORD})).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}

@@ -7,7 +7,6 @@ wrong, and 2 for a malformed command line.
 """
 
 import asyncio
-import inspect
 import re
 import signal
 import sys
@@ -123,8 +122,6 @@ def _load_demo(url: str, municipalities: int, tickets: int, seed: int, password:
     logins = seed_demo(
         database_url=url, municipalities=municipalities, tickets=tickets, seed=seed, password=password
     )
-    if inspect.isawaitable(logins):
-        logins = asyncio.run(logins)
     return list(logins)
 
 

@@ -22,13 +22,17 @@ os.environ.setdefault("COOKIE_SECURE", "false")  # the test client speaks plain 
 # (the `limiter` fixture of tests/api/security_helpers.py).
 os.environ.setdefault("RATE_LIMITS", "false")
 
-from src.core.config import get_settings  # noqa: E402
-from src.core.database import Database, set_database, sync_url  # noqa: E402
+from src.core.config import get_settings
+from src.core.database import Database, set_database, sync_url
 
 TABLES = (
     "sessions, user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, "
     "teams, wards, municipalities"
 )
+
+
+# The rate-limit fixtures (`limiter`, `configure`) for every test module that asks for them.
+pytest_plugins = ["tests.api.security_helpers"]
 
 
 def _server_url() -> str:

@@ -9,12 +9,13 @@ cluster, and the shared test server also holds the benchmarks' databases (4.3 GB
 when this was written), whereas this one holds only the test database (about a second).
 """
 
+import contextlib
 import os
-import time
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,10 +99,8 @@ class ReplicaPair:
     def remove(self) -> None:
         for server in (self.replica, self.primary):
             if server.is_running():
-                try:
+                with contextlib.suppress(RuntimeError):
                     server.stop()
-                except RuntimeError:
-                    pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def wait_for_replay(self, database: str, timeout: float = 30.0) -> None:

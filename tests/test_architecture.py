@@ -71,9 +71,11 @@ def test_no_xml_is_parsed_anywhere():
     offenders = []
     for rel, tree in _modules():
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and node.attr in parsers and isinstance(node.value, ast.Name):
-                if node.value.id in {"ET", "ElementTree", "etree", "minidom", "expat"}:
-                    offenders.append(f"{rel}:{node.lineno}")
+            if (
+                isinstance(node, ast.Attribute) and node.attr in parsers and isinstance(node.value, ast.Name)
+                and node.value.id in {"ET", "ElementTree", "etree", "minidom", "expat"}
+            ):
+                offenders.append(f"{rel}:{node.lineno}")
             if isinstance(node, ast.ImportFrom) and node.module and "xml" in node.module:
                 offenders += [f"{rel}:{node.lineno}" for a in node.names if a.name in parsers]
     assert offenders == []

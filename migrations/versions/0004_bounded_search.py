@@ -82,7 +82,7 @@ DROP TABLE IF EXISTS search_term_tallies, search_term_status_tallies, search_ter
 """
 
 
-def _previous(filename: str):  # noqa: ANN202
+def _previous(filename: str):
     """An earlier revision's module, so the downgrade rebuilds exactly what it had built."""
     path = Path(__file__).with_name(filename)
     spec = importlib.util.spec_from_file_location(f"khanyisa_revision_{path.stem}", path)

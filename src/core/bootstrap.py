@@ -6,6 +6,7 @@ work on the embedded PostgreSQL under `DATA_DIR` (database `khanyisa`), kept at 
 migration, with a secret key generated once and stored beside it.
 """
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -87,10 +88,8 @@ def embedded_database_url(data: Path) -> str:
     with psycopg.connect(libpq_dsn(server), autocommit=True) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)).fetchone()
         if not found:
-            try:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another command created it a moment ago
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE)))
-            except psycopg.errors.DuplicateDatabase:  # another command created it a moment ago
-                pass
     # Not through make_url: it would percent-encode the socket path, valid but unreadable when printed.
     return server.replace("/postgres?", f"/{EMBEDDED_DATABASE}?", 1)
 
@@ -125,7 +124,8 @@ def migrate(url: str) -> None:
 
 def has_municipality(url: str) -> bool:
     with psycopg.connect(libpq_dsn(url)) as conn:
-        return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM municipalities)").fetchone()[0])
+        row = conn.execute("SELECT EXISTS (SELECT 1 FROM municipalities)").fetchone()
+        return row is not None and bool(row[0])
 
 
 def demo_logins(url: str) -> list[str]:

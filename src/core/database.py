@@ -168,7 +168,7 @@ SIGNED_IN_USER = text(
 )
 
 
-async def enter_as_signed_in_user(  # noqa: ANN201
+async def enter_as_signed_in_user(
     session: AsyncSession, user_id: uuid.UUID, municipality_id: uuid.UUID, session_id: uuid.UUID
 ):
     """Load the live session a verified token names with its active user and, in the same round

@@ -56,14 +56,14 @@ class Limiter:
         """Count one request against `item` for `key`; RateLimited when that takes it over."""
         try:
             allowed = await self.strategy.hit(item, *key)
-        except Exception as exc:  # noqa: BLE001 - a lost counter store must not take the service down
+        except Exception as exc:
             self._warn_once(exc)
             return
         self._storage_down = False
         if not allowed:
             try:
                 reset = await self.storage.get_expiry(item.key_for(*key))
-            except Exception:  # noqa: BLE001 - refuse all the same, with the longest wait
+            except Exception:
                 reset = time.time() + item.get_expiry()
             raise RateLimited(math.ceil(reset - time.time()))
 
@@ -71,7 +71,7 @@ class Limiter:
         """Give back the slot a successful request took (a sign-in counts only when it fails)."""
         try:
             await self.storage.incr(item.key_for(*key), item.get_expiry(), amount=-1)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._warn_once(exc)
 
     async def reset(self) -> None:
@@ -92,7 +92,11 @@ def limiter_for(redis_url: str | None, key_prefix: str = "khanyisa") -> Limiter:
         # A bounded pool that makes requests wait their turn: under a flood an unbounded one opens a
         # connection per request until Redis (or the pool) refuses, and the limits would fail open.
         pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS)
-        return Limiter(RedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix, connection_pool=pool))
+        # RedisStorage hands its keyword options to redis-py; its annotation types them too narrowly.
+        storage = RedisStorage(
+            redis_url, implementation="redispy", key_prefix=key_prefix, connection_pool=pool  # type: ignore[arg-type]
+        )
+        return Limiter(storage)
     return Limiter(MemoryStorage())
 
 

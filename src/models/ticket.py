@@ -9,7 +9,15 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from src.models.base import Base, created_at_column, enum_column, municipality_fk, uuid_pk
-from src.models.enums import SEVERITY_RANK, STATUS_RANK, EventKind, Language, TicketCategory, TicketSeverity, TicketStatus
+from src.models.enums import (
+    SEVERITY_RANK,
+    STATUS_RANK,
+    EventKind,
+    Language,
+    TicketCategory,
+    TicketSeverity,
+    TicketStatus,
+)
 
 
 def _rank_sql(column: str, ranks: Iterable[tuple[StrEnum, int]]) -> str:

@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import Boolean, String
 from sqlalchemy.dialects.postgresql import UUID
@@ -10,16 +10,13 @@ from src.models.base import Base, created_at_column, enum_column, municipality_f
 from src.models.enums import Language
 
 
-class UserRole(str, Enum):
+class UserRole(StrEnum):
     CITIZEN = "citizen"
     FIELD_WORKER = "field_worker"
     MANAGER = "manager"
     WARD_COUNCILLOR = "ward_councillor"
     ADMIN = "admin"
     SAPS_LIAISON = "saps_liaison"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 STAFF_ROLES = frozenset(r for r in UserRole if r is not UserRole.CITIZEN)

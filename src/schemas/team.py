@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from src.models.enums import TicketCategory
-from src.schemas.common import ORM, Name, Strict
+from src.schemas.common import ORM, Name, Strict, omitted
 
 MAX_WARDS = 1000
 
@@ -36,12 +36,12 @@ class TeamCreate(Strict):
 class TeamUpdate(Strict):
     """Only the fields sent change; `manager_id: null` removes the manager; other nulls are a 422."""
 
-    name: Name = Field(default=None)
-    category: TicketCategory = Field(default=None)
-    ward_ids: WardIds = Field(default=None)
-    is_saps: bool = Field(default=None)
+    name: Name = omitted()
+    category: TicketCategory = omitted()
+    ward_ids: WardIds = omitted()
+    is_saps: bool = omitted()
     manager_id: uuid.UUID | None = None
-    is_active: bool = Field(default=None)
+    is_active: bool = omitted()
 
 
 class TeamResponse(ORM):

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 from src.models.enums import Language
 from src.models.user import UserRole
 from src.schemas.auth import Password
-from src.schemas.common import ORM, Name, Strict
+from src.schemas.common import ORM, Name, Strict, omitted
 
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
 
@@ -38,15 +38,15 @@ class UserUpdate(Strict):
     may be set to null; a null in any other field is a 422. The resulting account is validated
     as a whole by user_service (a councillor still needs a ward)."""
 
-    email: Email = Field(default=None)
-    password: Password = Field(default=None)
-    full_name: Name = Field(default=None)
-    role: UserRole = Field(default=None)
+    email: Email = omitted()
+    password: Password = omitted()
+    full_name: Name = omitted()
+    role: UserRole = omitted()
     ward_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
     phone: Phone | None = None
-    preferred_language: Language = Field(default=None)
-    is_active: bool = Field(default=None)
+    preferred_language: Language = omitted()
+    is_active: bool = omitted()
 
 
 class UserResponse(ORM):

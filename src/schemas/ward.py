@@ -4,9 +4,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
-from src.schemas.common import ORM, Name, Strict
+from src.schemas.common import ORM, Name, Strict, omitted
 from src.services.geo import validate_boundary
 
 # Codes are identifiers (e.g. TSH-W012): upper-cased so "tsh-w012" cannot sit beside "TSH-W012".
@@ -26,8 +26,8 @@ class WardCreate(Strict):
 class WardUpdate(Strict):
     """Only the fields sent change; `boundary: null` removes the boundary, a null code or name is a 422."""
 
-    code: WardCode = Field(default=None)
-    name: Name = Field(default=None)
+    code: WardCode = omitted()
+    name: Name = omitted()
     boundary: Boundary | None = None
 
 

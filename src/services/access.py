@@ -79,7 +79,7 @@ def _role_conditions(p: Principal, purpose: Purpose) -> list[ColumnElement[bool]
     return conds
 
 
-def visible_tickets(p: Principal, purpose: Purpose = Purpose.LIST) -> Select[tuple[Ticket]]:
+def visible_tickets(p: Principal, purpose: Purpose = Purpose.LIST) -> Select[Ticket]:
     return select(Ticket).where(and_(*ticket_conditions(p, purpose)))
 
 
@@ -121,7 +121,7 @@ def public_ticket_conditions(municipality_id: uuid.UUID) -> list[ColumnElement[b
     return [Ticket.municipality_id == municipality_id, Ticket.is_sensitive.is_(False)]
 
 
-def public_tickets(municipality_id: uuid.UUID) -> Select[tuple[Ticket]]:
+def public_tickets(municipality_id: uuid.UUID) -> Select[Ticket]:
     return select(Ticket).where(and_(*public_ticket_conditions(municipality_id)))
 
 
@@ -140,7 +140,7 @@ def public_service(category: str) -> TicketCategory:
         found = None
     if found not in SERVICE_CATEGORIES:
         raise NotFound("There is no such service.", "unknown_service")
-    return found  # type: ignore[return-value]
+    return found
 
 
 def live_event_visible(municipality_id: str, ward_id: str | None, payload: dict[str, object]) -> bool:

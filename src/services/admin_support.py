@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.errors import Conflict, NotFound
+from src.models.base import Base
 from src.services.principal import Principal
 
-M = TypeVar("M")
+M = TypeVar("M", bound=Base)
 
 
 def constraint_name(exc: IntegrityError) -> str | None:
@@ -45,7 +46,7 @@ async def flush_or_conflict(session: AsyncSession, conflicts: Mapping[str, Confl
 async def get_owned(session: AsyncSession, model: type[M], p: Principal, record_id: uuid.UUID, kind: str) -> M:
     """A record of the caller's municipality, or 404 (foreign records do not exist for them)."""
     found = await session.scalar(
-        select(model).where(model.id == record_id, model.municipality_id == p.municipality_id)  # type: ignore[attr-defined]
+        select(model).where(model.__table__.c.id == record_id, model.__table__.c.municipality_id == p.municipality_id)
     )
     if found is None:
         raise NotFound(f"{kind} not found.")

@@ -46,7 +46,7 @@ async def authenticate(email: str, password: str, client: Client, totp: str | No
     except RateLimited:  # this address already has many sign-ins waiting: nothing was tried
         await forgive(account, SIGN_IN_PER_ACCOUNT)
         raise
-    if not verified or not user:
+    if not verified or not user or row is None:
         raise Unauthorized("Incorrect email or password.", "invalid_credentials")
     if not user.is_active or not row.is_active:
         raise Unauthorized("This account is not active.", "inactive_user")

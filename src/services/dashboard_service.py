@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,8 +35,8 @@ from src.services.principal import Principal
 from src.services.ticket_query import aware
 
 # Written into the SQL, not bound: a generic plan can then match the partial indexes on the open set.
-OPEN_VALUES = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]
-RESOLVED_VALUES = [literal_column(f"'{s.value}'") for s in sorted(RESOLVED_SET)]
+OPEN_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]
+RESOLVED_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(RESOLVED_SET)]
 T = tallies.TICKETS
 NOW = func.current_timestamp()
 _HOUR_START = func.date_trunc(literal_column("'hour'"), NOW, literal_column("'UTC'"))
@@ -270,7 +271,7 @@ class DashboardService:
                 counted[d] = [int(created), int(resolved)]
         else:
             for index, column in enumerate(("created_at", "resolved_at")):
-                stmt, params = shapes.statement(("trends", column), conds, lambda c, col=column: _trend_from_tickets(c, col))
+                stmt, params = shapes.statement(("trends", column), conds, partial(_trend_from_tickets, column=column))
                 for d, n in await shapes.execute(self.session, stmt, {**params, **window}):
                     counted.setdefault(d, [0, 0])[index] = int(n)
         return [TrendDay(date=d, created=counted.get(d, [0, 0])[0], resolved=counted.get(d, [0, 0])[1])

@@ -36,7 +36,7 @@ class SweepResult:
         return f"escalated {self.escalated} ticket(s), logged {self.breaches} SLA breach(es)"
 
 
-def _candidates(now: datetime):  # noqa: ANN202
+def _candidates(now: datetime):
     """The next overdue ticket, locked, with whether each deadline is breached (`sla.breached`).
 
     The conditions pick candidates through the sweep indexes (a deadline passed); whether a

@@ -201,7 +201,7 @@ async def _xlsx_body(principal: Principal, query: Select[Any]) -> AsyncIterator[
         async for batch in _batches(principal, query):
             await asyncio.to_thread(sheet.write, batch)  # XlsxWriter is CPU-bound: keep the loop free
         await asyncio.to_thread(sheet.close)
-        with open(path, "rb") as f:
+        with await asyncio.to_thread(open, path, "rb") as f:
             while chunk := await asyncio.to_thread(f.read, SEND_CHUNK):
                 yield chunk
     finally:

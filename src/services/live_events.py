@@ -103,7 +103,8 @@ class LiveEventHub:
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
 
-    async def wait_ready(self, timeout: float) -> bool:
+    # A bool rather than the caller's asyncio.timeout: not being ready in time is an answer, not an error.
+    async def wait_ready(self, timeout: float) -> bool:  # noqa: ASYNC109
         """True once the LISTEN is in place, so no change committed from now on is missed."""
         self._ensure_running()
         assert self._ready is not None
@@ -143,7 +144,7 @@ class LiveEventHub:
             try:
                 conn = await asyncpg.connect(self._dsn())
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())  # this connection's event
                 await conn.add_listener(CHANNEL, lambda _c, _pid, _ch, payload: self._dispatch(payload))
                 self.connections_opened += 1
                 self.listener_pid = conn.get_server_pid()
@@ -228,13 +229,15 @@ async def _stream(
 async def _still_signed_in(session_id: uuid.UUID) -> bool:
     try:
         return await session_service.is_alive(session_id)
-    except Exception as exc:  # noqa: BLE001 - the database is away: keep the stream, check again later
+    except Exception as exc:
         log.warning("live events: could not check a stream's session (%s)", exc.__class__.__name__)
         return True
 
 
+# None rather than the caller's asyncio.timeout: the keep-alive interval passing is an answer
+# (time to re-check the session), not an error.
 async def _next_or_stop(
-    queue: asyncio.Queue[dict[str, Any]], stop: anyio.Event, timeout: float | None = None
+    queue: asyncio.Queue[dict[str, Any]], stop: anyio.Event, timeout: float | None = None  # noqa: ASYNC109
 ) -> dict[str, Any] | None:
     """The next item, or None when the server stops or `timeout` seconds pass first."""
     if not queue.empty():

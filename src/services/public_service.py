@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, bindparam, func, literal_column, select, tuple_
+from sqlalchemy import ColumnElement, String, and_, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.database import Database
@@ -41,8 +41,8 @@ from src.services import access, tallies
 from src.services.jurisdiction import Jurisdiction, enter_municipality, normal_code
 from src.services.public_cache import cached
 
-OPEN_VALUES = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]
-RESOLVED_VALUES = [literal_column(f"'{s.value}'") for s in sorted(RESOLVED_SET)]
+OPEN_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]
+RESOLVED_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(RESOLVED_SET)]
 HEAT_MONTHS = 12
 # ~500 m cells around South African latitudes: 0.0045° of latitude, 0.005° of longitude.
 CELL_LAT = 0.0045

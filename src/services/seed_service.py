@@ -150,7 +150,7 @@ class _Builder:
             tid = team(title, category, False, [], manager)
             team_for.update({(category, w): tid for w in [*range(ward_count), None]})
         field_team = team_for[("water", busiest)]
-        for tid, tname, category, saps in teams:
+        for tid, tname, _category, _saps in teams:
             if tid == field_team:
                 worker_of[tid] = self._user(mun, f"field_worker@{lower}.demo", UserRole.FIELD_WORKER, team=tid)
             else:
@@ -166,11 +166,11 @@ class _Builder:
         residents = [self._user(mun, f"citizen@{lower}.demo", UserRole.CITIZEN)]
         for n in range(1, max(20, min(400, tickets // 1500))):
             residents.append(self._user(mun, f"resident{n:04d}@{lower}.demo", UserRole.CITIZEN))
-        for category, severity, response, resolution in D.SLA_POLICIES:
+        for policy_category, severity, response, resolution in D.SLA_POLICIES:
             self.conn.execute(
                 "INSERT INTO sla_policies (municipality_id, category, severity, response_hours, resolution_hours)"
                 " VALUES (%s, %s, %s, %s, %s)",
-                (mun, category, severity, response, resolution),
+                (mun, policy_category, severity, response, resolution),
             )
         policy = {(c, s): _policy_hours(c, s) for c in D.CATEGORY_WEIGHTS for s in D.SEVERITY_WEIGHTS}
         offset = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(TIMEZONE)).utcoffset()
@@ -233,7 +233,8 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
         conn.execute("SET LOCAL TimeZone = 'UTC'")
         conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
         replica = _quiet_triggers(conn)
-        empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_events)").fetchone()[0]
+        [(empty,)] = conn.execute(
+            "SELECT NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_events)").fetchall()
         indexes = _secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")

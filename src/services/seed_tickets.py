@@ -50,7 +50,7 @@ class Place:
     wards: list[tuple[uuid.UUID, float, float]]  # id, west longitude, south latitude
     ward_weights: list[float]
     team_for: dict[tuple[str, int | None], uuid.UUID | None]  # (category, ward index) -> routed team
-    manager_of: dict[uuid.UUID, uuid.UUID]  # team -> manager
+    manager_of: dict[uuid.UUID, uuid.UUID | None]  # team -> manager
     worker_of: dict[uuid.UUID, uuid.UUID]  # team -> a field worker
     residents: list[uuid.UUID]
     policy: dict[tuple[str, str], tuple[float, float]]  # (category, severity) -> hours
@@ -126,13 +126,14 @@ def tickets(rng: random.Random, place: Place, count: int, now: float, tracking_s
     for c in arrival_times(rng, count, now, place.utc_offset):
         category, severity = CATEGORY(rng), SEVERITY(rng)
         gbv = category == "gbv"
-        ward_index: int | None = ward_pick(rng)
+        picked: int = ward_pick(rng)
+        ward_index: int | None = picked
         lat = lon = None
         roll = rng.random()
         if gbv or roll < 0.04:  # no coordinates: the ward as reported, or none
             ward_index = ward_index if (gbv or roll < 0.02) else None
         else:
-            _, west, south = place.wards[ward_index]
+            _, west, south = place.wards[picked]
             lon = round(west + rng.random() * D.WARD_SIZE, 6)
             lat = round(south + rng.random() * D.WARD_SIZE, 6)
         ward_id = place.wards[ward_index][0] if ward_index is not None else None
@@ -202,7 +203,7 @@ def tickets(rng: random.Random, place: Place, count: int, now: float, tracking_s
 
         created = at(timedelta(seconds=c))
 
-        def stamp(offset: float | None) -> datetime | None:
+        def stamp(offset: float | None, c: float = c) -> datetime | None:
             return None if offset is None or offset == math.inf else at(timedelta(seconds=c + offset))
 
         yield (

@@ -136,7 +136,7 @@ async def _touch(session_id: uuid.UUID) -> None:
     try:
         async with get_database().engine.begin() as conn:
             await conn.execute(_TOUCH, {"sid": session_id})
-    except Exception as exc:  # noqa: BLE001 - bookkeeping must never fail a request
+    except Exception as exc:
         log.warning("could not record a session's use (%s)", exc.__class__.__name__)
 
 

@@ -40,7 +40,7 @@ def statement(
     if stmt is None:
         names = {id(bp): f"shape_{i}" for i, bp in enumerate(bound)}
 
-        def named(element: Any) -> Any:
+        def named(element: Any, **kw: Any) -> Any:
             if isinstance(element, BindParameter) and id(element) in names:
                 return bindparam(
                     names[id(element)], type_=element.type, expanding=element.expanding,
@@ -54,7 +54,7 @@ def statement(
     return stmt, params
 
 
-async def execute(session: AsyncSession, stmt: Any, params: dict[str, Any]) -> CursorResult[Any]:
+async def execute(session: AsyncSession, stmt: Any, params: dict[str, Any]) -> CursorResult[*tuple[Any, ...]]:
     """Run a Core statement on the session's connection (same transaction), skipping the ORM's
     result machinery: these statements return plain rows, never entities."""
     connection = await session.connection()

@@ -12,15 +12,13 @@ equal.
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Boolean, ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.enums import OPEN_SET, RESOLVED_SET, SlaStatus, TicketStatus
 from src.models.sla_policy import SlaPolicy
-from src.models.ticket import Ticket
 
 DEFAULT_RESPONSE_HOURS = 24.0
 DEFAULT_RESOLUTION_HOURS = 168.0
@@ -73,7 +71,24 @@ def _past_warning(now: datetime, created_at: datetime, deadline: datetime) -> bo
     return (now - created_at) >= (deadline - created_at) * WARNING_FRACTION
 
 
-def sla_status(ticket: Ticket, now: datetime) -> SlaStatus | None:
+class SlaTimes(Protocol):
+    """What the SLA state reads: a ticket row, or a ticket already shaped for a response."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def first_responded_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def sla_response_deadline(self) -> datetime | None: ...
+    @property
+    def sla_resolution_deadline(self) -> datetime | None: ...
+
+
+def sla_status(ticket: SlaTimes, now: datetime) -> SlaStatus | None:
     response, resolution = ticket.sla_response_deadline, ticket.sla_resolution_deadline
     if response is None and resolution is None:
         return None

@@ -9,6 +9,7 @@ access.py and is never restated here.
 """
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from sqlalchemy import BigInteger, Boolean, Column, ColumnElement, DateTime, MetaData, Numeric, String, Table, Uuid
 from sqlalchemy.sql import visitors
@@ -17,7 +18,8 @@ from sqlalchemy.sql.util import ClauseAdapter
 from src.models.ticket import Ticket
 
 _meta = MetaData()
-TICKETS = Ticket.__table__
+# Declarative types __table__ as any FromClause; a mapped class's is always a Table.
+TICKETS = cast(Table, Ticket.__table__)
 
 MEASURES = (
     "n",

@@ -7,6 +7,7 @@ SAPS line, or GBV reports would sit with a municipal team (or the reverse).
 """
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,7 +54,7 @@ def _ward_ids_of_team() -> ScalarSelect[list[uuid.UUID] | None]:
     )
 
 
-def _view(team: Team, ward_ids: list[uuid.UUID] | None) -> TeamView:
+def _view(team: Team, ward_ids: Sequence[uuid.UUID] | None) -> TeamView:
     return TeamView(
         id=team.id,
         name=team.name,
@@ -107,7 +108,7 @@ async def update_team(session: AsyncSession, p: Principal, team_id: uuid.UUID, b
         raise Conflict(
             "This team has open tickets; reassign them before moving it across the SAPS line.", "team_has_open_tickets"
         )
-    team.category, team.is_saps, team.manager_id = category.value, is_saps, manager_id
+    team.category, team.is_saps, team.manager_id = category, is_saps, manager_id
     for field in sent & {"name", "is_active"}:
         setattr(team, field, getattr(body, field))
     await flush_or_conflict(session, _conflicts())

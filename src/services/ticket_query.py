@@ -138,7 +138,7 @@ def ordering(source: Any, params: TicketListParams, sort_column: str | None = No
     return [column.desc(), source.c.id.desc()]
 
 
-def filtered_tickets(p: Principal, params: TicketListParams) -> Select[tuple[Ticket]]:
+def filtered_tickets(p: Principal, params: TicketListParams) -> Select[Ticket]:
     """Every ticket of the list for `p` and `params`, in the list's order, without paging or windows.
 
     The search is a plain condition here (a streamed export reads every row anyway), so callers
@@ -150,8 +150,6 @@ def filtered_tickets(p: Principal, params: TicketListParams) -> Select[tuple[Tic
         query = query.where(search_condition(tallies.TICKETS, term, tracking=could_be_tracking_number(term)))
     return query.order_by(*ordering(tallies.TICKETS, params))
 
-
-filtered_select = filtered_tickets
 
 
 def page_rows(ids: Select[Any], params: TicketListParams) -> Any:
@@ -244,4 +242,4 @@ async def list_tickets(session: AsyncSession, principal: Principal, params: Tick
     })
 
 
-__all__ = ["escape_like", "filtered_select", "filtered_tickets", "list_filters", "list_tickets", "search_condition"]
+__all__ = ["escape_like", "filtered_tickets", "list_filters", "list_tickets", "search_condition"]

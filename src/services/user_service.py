@@ -19,8 +19,8 @@ from src.models.team import Team
 from src.models.user import User, UserRole
 from src.models.ward import Ward
 from src.schemas.user import UserCreate, UserUpdate
-from src.services.admin_support import flush_or_conflict, get_owned
 from src.services import session_service
+from src.services.admin_support import flush_or_conflict, get_owned
 from src.services.principal import Principal
 from src.services.team_service import TEAM_MANAGER_ROLES
 
@@ -90,9 +90,9 @@ async def update_user(session: AsyncSession, p: Principal, user_id: uuid.UUID, b
     )
     for field in sent - {"password", "role", "preferred_language"}:
         setattr(user, field, getattr(body, field))
-    user.role = role.value
+    user.role = role
     if "preferred_language" in sent:
-        user.preferred_language = body.preferred_language.value
+        user.preferred_language = body.preferred_language
     if "password" in sent:
         user.password_hash = await hash_password_async(body.password)
     if not is_active or role not in TEAM_MANAGER_ROLES:

@@ -144,7 +144,7 @@ def trend_lines(chart_id: str, title: str, days: Sequence[date], series: Sequenc
 
     body = _legend(series, 14)
     step = peak / 5 if peak >= 5 else 1.0  # whole-number ticks: counts have no fractions
-    for k in range(int(round(peak / step)) + 1):
+    for k in range(round(peak / step) + 1):
         value = step * k
         body += Markup('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/>').format(left, WIDTH - right, y(value), y(value))
         body += _text(left - 6, y(value) + 4, sa_int(round(value)), "tick", "end")

@@ -6,9 +6,9 @@ made by `src.services.access` through the same services the API calls.
 """
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Depends, Form, Request, Response
@@ -92,7 +92,10 @@ def render(
     return finish(request, response)
 
 
-def finish(request: Request, response: Response) -> Response:
+R = TypeVar("R", bound=Response)
+
+
+def finish(request: Request, response: R) -> R:
     response.headers.update(SECURITY_HEADERS)
     csrf.set_cookie(request, response)
     return response
@@ -115,7 +118,7 @@ def error_page(request: Request, status: int, detail: str, code: str = "") -> HT
 class PageRoute(APIRoute):
     """Page routes answer errors as pages: sign-in for 401, a friendly message otherwise."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def page_handler(request: Request) -> Response:

@@ -146,7 +146,7 @@ async def test_text_that_looks_like_a_formula_stays_text(client, factory, world)
 
 
 async def test_excel_has_real_dates_and_numbers(client, world, rich):
-    full, plain = rich
+    full, _plain = rich
     r = await client.get(XLSX, headers=world.manager.headers)
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from src.core.config import Settings
 from src.models.ticket import Ticket
-from tests.api.security_helpers import API, configure  # noqa: F401
+from tests.api.security_helpers import API
 from tests.factories import PASSWORD
 from tests.web.helpers import sign_in as page_sign_in
 

@@ -8,7 +8,6 @@ import pytest
 
 from src.services import open311_service
 from tests.api.open311_helpers import O311, _fresh_public_cache, make_key, post_request  # noqa: F401
-from tests.api.security_helpers import limiter  # noqa: F401
 from tests.api.ticket_helpers import report, set_status
 
 REQUEST_FIELDS = {

@@ -8,7 +8,7 @@ import pytest
 from src.core import rate_limit
 from src.core.rate_limit import RateLimited
 from src.services import auth_service
-from tests.api.security_helpers import API, client_from, configure, limiter  # noqa: F401
+from tests.api.security_helpers import API, client_from
 from tests.factories import PASSWORD
 
 

@@ -14,9 +14,9 @@ test fails until its path parameters have a value here, or it is excluded with a
 """
 
 import re
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -103,7 +103,7 @@ def lock_watch(db, dsn: str) -> Iterator[list[str]]:
     """Problems seen after each statement the application sends, while its transaction is open."""
     problems: list[str] = []
 
-    def check(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def check(conn, cursor, statement, *args) -> None:
         pid = conn.connection.dbapi_connection._connection.get_server_pid()
         with psycopg.connect(dsn, autocommit=True) as watcher:
             held = watcher.execute(HELD_LOCKS, (pid, list(CONFLICTING_TABLE_LOCKS))).fetchall()

@@ -109,7 +109,7 @@ def served_by(db: Database) -> Iterator[dict[str, list[str]]]:
     engines = {"primary": db.engine.sync_engine, "replica": db.replica.engine.sync_engine}
     listeners = {}
     for name, engine in engines.items():
-        def record(conn, cursor, statement, *args, _name=name) -> None:  # noqa: ANN001
+        def record(conn, cursor, statement, *args, _name=name) -> None:
             sent[_name].append(statement)
 
         listeners[name] = record

@@ -80,7 +80,7 @@ async def test_anonymous_is_refused(client, world):
 
 
 async def test_manager_sees_every_non_sensitive_ticket_of_the_municipality_newest_first(client, factory, world, other):
-    rows, gbv, foreign = await _dataset(factory, world, other)
+    rows, _gbv, _foreign = await _dataset(factory, world, other)
     body = await _all(client, world.manager)
     assert [t["id"] for t in body["tickets"]] == _ids(_default_order(rows))
     assert body["total"] == 24 and body["page"] == 0 and body["page_size"] == 200 and body["page_count"] == 1
@@ -161,7 +161,7 @@ async def test_search_finds_tracking_numbers_in_any_case(client, factory, world,
 
 
 async def test_search_respects_each_scope(client, factory, world, other):
-    rows, gbv, foreign = await _dataset(factory, world, other)
+    rows, gbv, _foreign = await _dataset(factory, world, other)
     word = "Main Road clinic"
     non_sensitive = [t for t in rows if t.description.endswith("Main Road clinic")]
     assert (await _all(client, world.manager, search=word))["total"] == len(non_sensitive)

@@ -50,7 +50,7 @@ async def test_another_citizen_sees_none_of_them(client, world, factory):
 
 
 async def test_another_municipality_sees_nothing(client, world, other, factory):
-    water, roads, gbv, _ = await _tickets(client, world, factory)
+    water, _roads, gbv, _ = await _tickets(client, world, factory)
     for role in ROLES:
         for t in (water, gbv):
             r = await client.get(f"{API}/{t['id']}", headers=other.actors[role].headers)

@@ -9,7 +9,6 @@ import pytest
 
 from src.models.user import UserRole
 from tests.api.ticket_helpers import API, report
-from tests.factories import square
 
 
 async def test_citizen_reports_a_ticket_with_every_field(client, world):

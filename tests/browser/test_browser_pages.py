@@ -4,6 +4,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -175,7 +176,7 @@ async def test_exports_download_the_rows_of_the_current_view(page, api, factory,
         await page.get_by_role("link", name="Export CSV").click()
     download = await info.value
     assert re.fullmatch(rf"tickets-{world.municipality.code}-\d{{8}}-\d{{4}}\.csv", download.suggested_filename)
-    content = open(await download.path(), "rb").read()
+    content = Path(await download.path()).read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content[3:].decode())))
     assert rows[0][0] == "Tracking number" and len(rows) - 1 == total
@@ -184,7 +185,7 @@ async def test_exports_download_the_rows_of_the_current_view(page, api, factory,
         await page.get_by_role("link", name="Export Excel").click()
     download = await info.value
     assert download.suggested_filename.endswith(".xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(open(await download.path(), "rb").read()), read_only=True)["Tickets"]
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(await download.path()).read_bytes()), read_only=True)["Tickets"]
     assert sum(1 for _ in sheet.iter_rows()) - 1 == total
 
 

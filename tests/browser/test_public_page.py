@@ -43,7 +43,7 @@ async def public_world(factory):
 
 
 async def test_public_page_with_the_keyboard_and_a_screenshot(browser, live_server, factory):
-    first, mun = await public_world(factory)
+    _first, mun = await public_world(factory)
     ctx = await browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900},
                                     locale="en-ZA", timezone_id="Africa/Johannesburg")
     page = await ctx.new_page()

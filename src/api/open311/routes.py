@@ -123,7 +123,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-async def _listing(fmt: str, kind: str, root: str, request: Request, session: AsyncSession, query) -> Response:  # noqa: ANN001
+async def _listing(fmt: str, kind: str, root: str, request: Request, session: AsyncSession, query) -> Response:
     """A list answer (requests or updates), rendered once and reused for up to 60 s.
 
     A page of 1,000 requests is half a megabyte to fetch, mask and render, the same for every
