@@ -21,7 +21,7 @@ os.environ["SLA_SWEEP_SECONDS"] = "0"
 from src.core.config import get_settings  # noqa: E402
 from src.core.database import Database, set_database, sync_url  # noqa: E402
 
-TABLES = "ticket_events, tickets, sla_policies, consents, team_wards, users, teams, wards, municipalities"
+TABLES = "ticket_photos, ticket_followers, nearby_radius, declared_holidays, business_hours, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, wards, municipalities"
 
 
 def _server_url() -> str:

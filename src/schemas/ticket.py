@@ -58,6 +58,9 @@ class TicketResponse(ORM):
     escalation_reason: str | None
     sla_response_deadline: datetime | None
     sla_resolution_deadline: datetime | None
+    followers: int  # residents following it, its reporter not counted
+    duplicate_of: uuid.UUID | None
+    reopened_at: datetime | None
 
 
 class TicketEventResponse(ORM):

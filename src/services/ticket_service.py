@@ -7,8 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core import timesource
 from src.core.errors import Invalid
 from src.models.enums import EventKind, TicketCategory
+from src.models.municipality import Municipality
 from src.models.team import Team
 from src.models.ticket import Ticket
 from src.models.user import User
@@ -18,7 +20,7 @@ from src.services import access
 from src.services.live_publish import TICKET_CREATED, publish_ticket_event
 from src.services.principal import Principal
 from src.services.routing import route
-from src.services.sla import deadlines_for, sla_status
+from src.services.sla import deadlines_for, sla_status, ticket_clock
 from src.services.ticket_events import history, record_event
 from src.services.tracking import tracking_number
 
@@ -51,8 +53,8 @@ async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate)
     if (body.latitude is None) != (body.longitude is None):
         raise Invalid("Give both latitude and longitude, or neither.", "incomplete_location")
     ward_id = await ward_for_report(session, p, body)
-    now = datetime.now(UTC)
-    deadlines = await deadlines_for(session, p.municipality_id, body.category, body.severity, now)
+    now = timesource.current_time()
+    deadlines = await deadlines_for(session, p.municipality_id, p.timezone, body.category, body.severity, now)
     team = await route(session, p.municipality_id, body.category, ward_id)
     values = dict(
         municipality_id=p.municipality_id,
@@ -72,6 +74,7 @@ async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate)
         updated_at=now,
         sla_response_deadline=deadlines.response,
         sla_resolution_deadline=deadlines.resolution,
+        sla_clock=deadlines.clock,
     )
     ticket = await _insert_with_unique_tracking(session, values, p.timezone, now)
     await record_event(
@@ -136,12 +139,18 @@ async def get_ticket_history(session: AsyncSession, p: Principal, ticket_id: uui
 
 async def detail_response(session: AsyncSession, ticket: Ticket) -> TicketDetailResponse:
     names = await _names(session, ticket)
+    clock = await ticket_clock(session, ticket, await _timezone(session, ticket))
     return TicketDetailResponse(
         **TicketResponse.model_validate(ticket).model_dump(),
-        sla_status=sla_status(ticket, datetime.now(UTC)),
+        sla_status=sla_status(ticket, timesource.current_time(), clock),
         history=await history(session, ticket),
         **names,
     )
+
+
+async def _timezone(session: AsyncSession, ticket: Ticket) -> str:
+    found = await session.scalar(select(Municipality.timezone).where(Municipality.id == ticket.municipality_id))
+    return found or "Africa/Johannesburg"
 
 
 async def _names(session: AsyncSession, ticket: Ticket) -> dict[str, str | None]:
