@@ -93,6 +93,14 @@ async def _move_followers(session: AsyncSession, p: Principal, duplicate: Ticket
     return len(list(added))
 
 
+def may_reopen(p: Principal, ticket: Ticket | TicketDetailResponse) -> bool:
+    """Whether the page offers the reporter to reopen (the service decides again on the request)."""
+    return (
+        ticket.reporter_id == p.id and ticket.status is TicketStatus.RESOLVED and ticket.resolved_at is not None
+        and timesource.current_time() - ticket.resolved_at <= REOPEN_WINDOW
+    )
+
+
 async def reopen(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: Reopen) -> TicketDetailResponse:
     """The reporter, within 14 days of the resolution: open again, with deadlines counted afresh
     from now. The first response stays: the ticket was answered, and its response SLA met or not."""

@@ -1,7 +1,7 @@
 """Reporting a ticket and reading one (SPEC §2, §4.3). Changes live in ticket_actions."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError

@@ -17,7 +17,7 @@ from src.models.ticket import Ticket
 from src.models.user import UserRole
 from src.models.ward import Ward
 from src.schemas.ticket import AssignRequest, StatusChange, TicketDetailResponse
-from src.services import access, ticket_actions, ticket_query, ticket_service
+from src.services import access, ticket_actions, ticket_followups, ticket_query, ticket_service
 from src.services.principal import Principal
 from src.services.sla import sla_status
 from src.web import listing, lookups
@@ -26,7 +26,10 @@ from src.web.timeline import describe
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-DONE_MESSAGES = {"status": "The status was updated.", "assign": "The assignment was saved."}
+DONE_MESSAGES = {
+    "status": "The status was updated.", "assign": "The assignment was saved.",
+    "reopen": "Your report is open again; the team has new deadlines to fix it.",
+}
 
 
 async def _list_context(session: AsyncSession, principal: Principal, request: Request) -> dict[str, Any]:
@@ -119,6 +122,7 @@ async def _detail_context(session: AsyncSession, principal: Principal, ticket_id
         "status_options": _status_options(principal, ticket) if can_status else [],
         "can_status": can_status,
         "can_assign": can_assign,
+        "can_reopen": ticket_followups.may_reopen(principal, ticket),
         "teams": await lookups.teams(session, principal, saps=ticket.is_sensitive) if can_assign else [],
         "assignees": await lookups.assignees(session, principal, saps=ticket.is_sensitive) if can_assign else [],
     }

@@ -1,6 +1,6 @@
 """Marking a report a duplicate of another, and its reporter reopening a resolved one."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from zoneinfo import ZoneInfo
 
@@ -76,13 +76,6 @@ async def test_duplicate_refusals_change_nothing(client, factory, world, other):
 
 
 # ---- reopen ------------------------------------------------------------------------------
-
-
-async def _resolved(client, world, monkeypatch, resolved_at: datetime) -> dict:
-    monkeypatch.setattr(timesource, "current_time", lambda: resolved_at - timedelta(days=1))
-    t = await report(client, world.citizen, severity="critical")
-    await set_status(client, world.manager, t["id"], "resolved")
-    return t
 
 
 async def test_the_reporter_reopens_within_14_days_with_new_deadlines(client, db, factory, world, monkeypatch):

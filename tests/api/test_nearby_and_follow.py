@@ -3,8 +3,6 @@
 import math
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from src.models.user import UserRole
 from tests.api.admin_helpers import API, NON_ADMINS, NON_READERS, assert_error, headers
 from tests.api.ticket_helpers import history, report

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from src.core.config import get_settings
 from src.models.ticket import TicketPhoto
 from src.models.user import UserRole
-from tests.api.admin_helpers import API, assert_error, headers
+from tests.api.admin_helpers import API, assert_error
 from tests.api.ticket_helpers import report
 
 TICKETS = f"{API}/tickets"
