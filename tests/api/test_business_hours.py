@@ -218,3 +218,18 @@ async def test_bad_holidays_are_refused_and_change_nothing(client, world, body):
     assert (await client.post(HOLIDAYS, headers=world.admin.headers, json=body)).status_code == 422
     assert (await client.get(HOLIDAYS, headers=world.admin.headers)).json() == []
     assert (await client.delete(f"{HOLIDAYS}/not-a-date", headers=world.admin.headers)).status_code == 422
+
+
+async def test_the_ticket_list_page_measures_the_warning_on_the_same_clock(client, world, clock):
+    from tests.web.helpers import sign_in
+
+    await policies(client, world, BUSINESS_WATER)
+    clock(at(2026, 6, 5, 14, 0))
+    await report(client, world.citizen)
+    sign_in(client, world.manager)
+    clock(at(2026, 6, 7, 23, 0))  # Sunday night: half the working time used, 84 % of the wall clock
+    page = await client.get("/tickets")
+    assert '<span class="sla sla-on_track">On track</span>' in page.text
+    clock(at(2026, 6, 8, 8, 50))
+    page = await client.get("/tickets")
+    assert '<span class="sla sla-warning">At risk</span>' in page.text
