@@ -153,10 +153,14 @@ class Factory:
             token, _ = await session_service.open_session(s, user, session_service.Client("127.0.0.1", "pytest"))
         return token
 
-    async def sla(self, mun: Municipality, category: str | None, severity: str | None, response: float, resolution: float) -> None:
+    async def sla(
+        self, mun: Municipality, category: str | None, severity: str | None, response: float, resolution: float,
+        clock: str = "24x7",
+    ) -> None:
+        """A policy; on the wall clock unless told, so that deadlines are plain sums of hours."""
         async with self.db.system_session() as s:
             s.add(SlaPolicy(municipality_id=mun.id, category=category, severity=severity,
-                            response_hours=response, resolution_hours=resolution))
+                            response_hours=response, resolution_hours=resolution, clock=clock))
 
     async def world(self, code: str | None = None) -> World:
         mun = await self.municipality(code)

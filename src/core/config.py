@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     sla_sweep_seconds: float = Field(default=60.0, ge=0)
     data_dir: str = ".data"
+    media_dir: str = ".data/media"  # ticket photos, outside the database
     # None means "decide from the deployment": Secure cookies and HSTS whenever DATABASE_URL is set.
     cookie_secure: bool | None = None
     db_pool_size: int = Field(default=10, ge=1)

@@ -28,8 +28,8 @@ def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
 
-def municipality_fk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), ForeignKey("municipalities.id"), nullable=False)
+def municipality_fk(primary_key: bool = False) -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), ForeignKey("municipalities.id"), nullable=False, primary_key=primary_key)
 
 
 def enum_column(enum: type[Enum], length: int, **kw: object) -> EnumType:

@@ -57,6 +57,8 @@ class EventKind(StrEnum):
     SLA_BREACHED = "sla_breached"
     COMMENTED = "commented"
     VIEWED_SENSITIVE = "viewed_sensitive"
+    MARKED_DUPLICATE = "marked_duplicate"
+    REOPENED = "reopened"
 
 
 class Language(StrEnum):
@@ -70,3 +72,15 @@ class SlaStatus(StrEnum):
     WARNING = "warning"
     BREACHED_RESPONSE = "breached_response"
     BREACHED_RESOLUTION = "breached_resolution"
+
+
+class SlaClock(StrEnum):
+    """`24x7` counts every minute; `business` only the municipality's working hours."""
+
+    ALWAYS = "24x7"
+    BUSINESS = "business"
+
+
+def default_clock(severity: "TicketSeverity | None") -> SlaClock:
+    """Business hours for every severity but critical."""
+    return SlaClock.ALWAYS if severity is TicketSeverity.CRITICAL else SlaClock.BUSINESS

@@ -4,7 +4,8 @@ from decimal import Decimal
 from sqlalchemy import Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from src.models.base import Base, municipality_fk, uuid_pk
+from src.models.base import Base, enum_column, municipality_fk, uuid_pk
+from src.models.enums import SlaClock
 
 
 class SlaPolicy(Base):
@@ -16,3 +17,4 @@ class SlaPolicy(Base):
     severity: Mapped[str | None] = mapped_column(String(10), nullable=True)
     response_hours: Mapped[Decimal] = mapped_column(Numeric(10, 4))
     resolution_hours: Mapped[Decimal] = mapped_column(Numeric(10, 4))
+    clock: Mapped[SlaClock] = mapped_column(enum_column(SlaClock, 8), default=SlaClock.BUSINESS)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Computed, DateTime, Float, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Boolean, Computed, DateTime, Float, Integer, SmallInteger, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -14,6 +14,7 @@ from src.models.enums import (
     STATUS_RANK,
     EventKind,
     Language,
+    SlaClock,
     TicketCategory,
     TicketSeverity,
     TicketStatus,
@@ -60,6 +61,10 @@ class Ticket(Base):
     escalation_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     sla_response_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     sla_resolution_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    followers: Mapped[int] = mapped_column(Integer, default=0)  # kept by a trigger on ticket_followers
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sla_clock: Mapped[SlaClock | None] = mapped_column(enum_column(SlaClock, 8), nullable=True)
     response_breach_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     resolution_breach_logged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
@@ -75,4 +80,40 @@ class TicketEvent(Base):
     actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
     kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, 20))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class TicketFollower(Base):
+    """A resident following a report they did not write (instead of reporting it again)."""
+
+    __tablename__ = "ticket_followers"
+
+    municipality_id: Mapped[uuid.UUID] = municipality_fk()
+    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class NearbyRadius(Base):
+    """How far "nearby" reaches for a category; a category without a row uses the default."""
+
+    __tablename__ = "nearby_radius"
+
+    municipality_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    category: Mapped[TicketCategory] = mapped_column(enum_column(TicketCategory, 20), primary_key=True)
+    radius_m: Mapped[int] = mapped_column(Integer)
+
+
+class TicketPhoto(Base):
+    """A photo of a ticket: decoded and re-encoded on upload; the files live under MEDIA_DIR."""
+
+    __tablename__ = "ticket_photos"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    municipality_id: Mapped[uuid.UUID] = municipality_fk()
+    ticket_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at_column()

@@ -40,6 +40,7 @@ class DashboardMetrics(BaseModel):
     sla_compliance_percent: float | None
     avg_response_hours: float | None
     sla_breaches: int
+    reopened: int  # tickets in scope reopened by their reporter during the period
 
 
 class CategoryVolume(BaseModel):

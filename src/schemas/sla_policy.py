@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, RootModel, model_validator
 
-from src.models.enums import TicketCategory, TicketSeverity
+from src.models.enums import SlaClock, TicketCategory, TicketSeverity, default_clock
 from src.schemas.common import ORM, Strict
 
 MAX_HOURS = Decimal(8760)  # one year: a longer deadline is a typo, not a service level
@@ -33,12 +33,17 @@ class SlaPolicyItem(Strict):
     severity: TicketSeverity | None = None
     response_hours: Hours
     resolution_hours: Hours
+    clock: SlaClock | None = None  # omitted: 24x7 for a critical policy, business hours otherwise
 
     @model_validator(mode="after")
     def _response_within_resolution(self) -> "SlaPolicyItem":
         if self.response_hours > self.resolution_hours:
             raise ValueError("response_hours may not exceed resolution_hours")
         return self
+
+    @property
+    def effective_clock(self) -> SlaClock:
+        return self.clock or default_clock(self.severity)
 
 
 class SlaPolicySet(RootModel[Annotated[list[SlaPolicyItem], Field(max_length=MAX_POLICIES)]]):
@@ -61,3 +66,4 @@ class SlaPolicyResponse(ORM):
     severity: TicketSeverity | None
     response_hours: float
     resolution_hours: float
+    clock: SlaClock

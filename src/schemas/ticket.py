@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from src.models.enums import EventKind, Language, SlaStatus, TicketCategory, TicketSeverity, TicketStatus
+from src.models.enums import EventKind, Language, SlaClock, SlaStatus, TicketCategory, TicketSeverity, TicketStatus
 from src.schemas.common import ORM, Strict
 
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -58,6 +58,10 @@ class TicketResponse(ORM):
     escalation_reason: str | None
     sla_response_deadline: datetime | None
     sla_resolution_deadline: datetime | None
+    sla_clock: SlaClock | None  # the clock the deadlines were computed on (null: before clocks, 24x7)
+    followers: int  # residents following it, its reporter not counted
+    duplicate_of: uuid.UUID | None
+    reopened_at: datetime | None
 
 
 class TicketEventResponse(ORM):

@@ -6,8 +6,9 @@ row-level security in PostgreSQL backs the same rules. Invisible or foreign reco
 
 import uuid
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, null, or_, select, true
 
 from src.core.database import TenantContext
 from src.core.errors import Conflict, Forbidden, NotFound
@@ -81,6 +82,37 @@ def _role_conditions(p: Principal, purpose: Purpose) -> list[ColumnElement[bool]
 
 def visible_tickets(p: Principal, purpose: Purpose = Purpose.LIST) -> Select[Ticket]:
     return select(Ticket).where(and_(*ticket_conditions(p, purpose)))
+
+
+FOLLOWERS = (CITIZEN,)
+OPEN_REPORT_COLUMNS = ("id", "tracking_number", "category", "status", "distance_m", "created_at", "followers")
+
+
+def open_reports_near(
+    p: Principal, category: TicketCategory, latitude: float, longitude: float, radius_m: float, limit: int
+) -> Select[*tuple[Any, ...]]:
+    """What any resident may know of others' open reports near a point: no text, no reporter, no
+    position, never a sensitive one. Row-level security would hide them from a citizen, so the
+    rule is the SQL function's (src/db/sql/public_tickets.sql), scoped to the transaction's
+    municipality; GBV is refused here before asking."""
+    if category is TicketCategory.GBV:
+        return select(*(null().label(c) for c in OPEN_REPORT_COLUMNS)).where(false())
+    rows = func.app_open_reports_near(category.value, latitude, longitude, radius_m, limit).table_valued(
+        *OPEN_REPORT_COLUMNS
+    )
+    return select(*(rows.c[c] for c in OPEN_REPORT_COLUMNS))
+
+
+def followable_ticket(ticket_id: uuid.UUID) -> Select[Any]:
+    """A non-sensitive report of the transaction's municipality, by id: status, reporter, followers."""
+    row = func.app_followable_ticket(ticket_id).table_valued("id", "status", "reporter_id", "followers")
+    return select(row.c.id, row.c.status, row.c.reporter_id, row.c.followers)
+
+
+def ensure_reporter(p: Principal, ticket: Ticket) -> None:
+    """Only whoever reported a ticket may reopen it."""
+    if ticket.reporter_id != p.id:
+        raise Forbidden("Only the person who reported it may reopen a ticket.", "not_reporter")
 
 
 def aggregate_conditions(p: Principal, ward_id: uuid.UUID | None) -> list[ColumnElement[bool]]:

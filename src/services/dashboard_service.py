@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, DateTime, String, Table, Uuid, and_, bindparam, func, literal_column, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.models.enums import OPEN_SET, RESOLVED_SET, SERVICE_CATEGORIES
+from src.models.enums import OPEN_SET, RESOLVED_SET, SERVICE_CATEGORIES, EventKind
 from src.models.team import Team
+from src.models.ticket import TicketEvent
 from src.schemas.dashboard import CategoryVolume, DashboardMetrics, SlaCompliance, TeamWorkload, TrendDay
 from src.services import access, shapes, sla, tallies
 from src.services.principal import Principal
@@ -198,7 +199,21 @@ class DashboardService:
             sla_compliance_percent=_percent(v["sla_total"], v["resolution_breaches"]),
             avg_response_hours=avg,
             sla_breaches=v["overdue_open"],
+            reopened=await self._reopened(ward_id, created_from, created_to),
         )
+
+    async def _reopened(self, ward_id: uuid.UUID | None, start: datetime | None, end: datetime | None) -> int:
+        """Distinct tickets with a `reopened` event in the period (the period bounds the reopening,
+        not the report); the tickets' scope is the access policy's, as for every figure."""
+        e = TicketEvent
+        conds = [e.municipality_id == self.principal.municipality_id, e.kind == EventKind.REOPENED]
+        if start is not None:
+            conds.append(e.created_at >= aware(start, self.principal.timezone))
+        if end is not None:
+            conds.append(e.created_at < aware(end, self.principal.timezone))
+        scoped = select(T.c.id).where(*access.aggregate_conditions(self.principal, ward_id))
+        stmt = select(func.count(func.distinct(e.ticket_id))).where(*conds, e.ticket_id.in_(scoped))
+        return int(await self.session.scalar(stmt) or 0)
 
     async def get_sla_compliance(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
                                  created_to: datetime | None = None) -> SlaCompliance:

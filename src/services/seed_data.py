@@ -46,6 +46,20 @@ SLA_POLICIES = [
     ("roads", "high", 24, 168),
 ]
 
+# The demo runs low and medium severities on business hours (the same hours as the category's
+# policy), everything else on the wall clock; GBV always on the wall clock.
+BUSINESS_SEVERITIES = ("low", "medium")
+
+
+def sla_policies_with_clocks() -> list[tuple[str | None, str | None, float, float, str]]:
+    out: list[tuple[str | None, str | None, float, float, str]] = []
+    for category, severity, response, resolution in SLA_POLICIES:
+        out.append((category, severity, response, resolution, "24x7"))
+        if severity is None and category != "gbv":
+            out += [(category, s, response, resolution, "business") for s in BUSINESS_SEVERITIES]
+    return out
+
+
 FIRST_NAMES = [
     "Thandi", "Sipho", "Lerato", "Johan", "Ayesha", "Bongani", "Naledi", "Pieter", "Zanele", "Themba",
     "Nomvula", "Kagiso", "Precious", "Ruan", "Fatima", "Mandla", "Palesa", "Lindiwe", "Tshepo", "Anele",

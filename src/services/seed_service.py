@@ -20,7 +20,7 @@ import math
 import random
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -32,6 +32,7 @@ from src.core.security import hash_password
 from src.models.user import UserRole
 from src.services import seed_data as D
 from src.services import seed_tickets as S
+from src.services.business_clock import WorkingCalendar, WorkingIndex
 
 log = logging.getLogger("khanyisa")
 
@@ -166,11 +167,11 @@ class _Builder:
         residents = [self._user(mun, f"citizen@{lower}.demo", UserRole.CITIZEN)]
         for n in range(1, max(20, min(400, tickets // 1500))):
             residents.append(self._user(mun, f"resident{n:04d}@{lower}.demo", UserRole.CITIZEN))
-        for policy_category, severity, response, resolution in D.SLA_POLICIES:
+        for policy_category, severity, response, resolution, clock in D.sla_policies_with_clocks():
             self.conn.execute(
-                "INSERT INTO sla_policies (municipality_id, category, severity, response_hours, resolution_hours)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (mun, policy_category, severity, response, resolution),
+                "INSERT INTO sla_policies (municipality_id, category, severity, response_hours, resolution_hours, clock)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (mun, policy_category, severity, response, resolution, clock),
             )
         policy = {(c, s): _policy_hours(c, s) for c in D.CATEGORY_WEIGHTS for s in D.SEVERITY_WEIGHTS}
         offset = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(TIMEZONE)).utcoffset()
@@ -178,19 +179,27 @@ class _Builder:
             id=mun, utc_offset=offset.total_seconds() if offset else 0.0, wards=wards, ward_weights=weights,
             team_for=team_for, manager_of=manager_of, worker_of=worker_of, residents=residents, policy=policy,
             streets=rng.sample(D.STREETS, 24), suburbs=D.SUBURBS.get(code, D.DEFAULT_SUBURBS),
+            working=_working_index(now),
         )
         logins = [f"{role.value}@{lower}.demo" for role in UserRole]
         self.conn.execute("INSERT INTO seed_managers VALUES (%s, %s)", (mun, manager))
         return place, logins
 
 
-def _policy_hours(category: str, severity: str) -> tuple[float, float]:
+def _policy_hours(category: str, severity: str) -> tuple[float, float, str]:
     """Most specific wins (category+severity, category, severity, default), as src/services/sla.py."""
-    found = {(c, s): (r, h) for c, s, r, h in D.SLA_POLICIES}
+    found = {(c, s): (r, h, clock) for c, s, r, h, clock in D.sla_policies_with_clocks()}
     for key in ((category, severity), (category, None), (None, severity), (None, None)):
         if key in found:
             return found[key]
-    return 24.0, 168.0
+    return 24.0, 168.0, "24x7"
+
+
+def _working_index(now: float) -> WorkingIndex:
+    """Default working hours and public holidays over the seed's year of reports and the
+    longest deadline after it."""
+    start = datetime.fromtimestamp(now, UTC)
+    return WorkingIndex(WorkingCalendar(TIMEZONE), start - timedelta(days=370), start + timedelta(days=400))
 
 
 def _secondary_indexes(conn: psycopg.Connection) -> list[tuple[str, str]]:
@@ -239,7 +248,8 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")
         if empty:
-            conn.execute("TRUNCATE tickets, ticket_events")  # lets COPY FREEZE write all-visible pages
+            # lets COPY FREEZE write all-visible pages; the tables referring to tickets are empty with it
+            conn.execute("TRUNCATE tickets, ticket_events, ticket_followers, ticket_photos")
         conn.execute("CREATE TEMP TABLE seed_managers (municipality_id uuid, manager_id uuid) ON COMMIT DROP")
         builder = _Builder(conn, rng, password_hash)
         places = []

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
 from src.services import seed_data as D
+from src.services.business_clock import WorkingIndex
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -33,11 +34,12 @@ COLUMNS = (
     "address", "latitude", "longitude", "ward_id", "reporter_id", "assigned_team_id", "assigned_to", "language",
     "created_at", "updated_at", "first_responded_at", "resolved_at", "closed_at", "escalated_at", "escalation_reason",
     "sla_response_deadline", "sla_resolution_deadline", "response_breach_logged_at", "resolution_breach_logged_at",
+    "sla_clock",
 )
 TYPES = (
     "uuid", "uuid", "varchar", "varchar", "text", "varchar", "varchar", "bool",
     "varchar", "float8", "float8", "uuid", "uuid", "uuid", "uuid", "varchar",
-    *(["timestamptz"] * 6), "text", *(["timestamptz"] * 4),
+    *(["timestamptz"] * 6), "text", *(["timestamptz"] * 4), "varchar",
 )
 
 
@@ -53,7 +55,8 @@ class Place:
     manager_of: dict[uuid.UUID, uuid.UUID | None]  # team -> manager
     worker_of: dict[uuid.UUID, uuid.UUID]  # team -> a field worker
     residents: list[uuid.UUID]
-    policy: dict[tuple[str, str], tuple[float, float]]  # (category, severity) -> hours
+    policy: dict[tuple[str, str], tuple[float, float, str]]  # (category, severity) -> hours and clock
+    working: WorkingIndex | None = None  # the municipality's working time, for business-hours deadlines
     streets: list[str] = field(default_factory=list)
     suburbs: list[str] = field(default_factory=list)
 
@@ -139,7 +142,7 @@ def tickets(rng: random.Random, place: Place, count: int, now: float, tracking_s
         ward_id = place.wards[ward_index][0] if ward_index is not None else None
         team = place.team_for.get((category, ward_index))
         text, address = _describe(rng, place, category)
-        response_h, resolution_h = place.policy[(category, severity)]
+        response_h, resolution_h, clock = place.policy[(category, severity)]
         age = now - c
 
         # How long things took (or would take), in seconds after the report.
@@ -154,7 +157,11 @@ def tickets(rng: random.Random, place: Place, count: int, now: float, tracking_s
             resolve = respond
         close_after = _lognormal_hours(rng, 72, 0.6) if rng.random() < 0.85 else math.inf
 
-        response_due, resolution_due = response_h * HOUR, resolution_h * HOUR
+        if clock == "business" and place.working is not None:
+            response_due = place.working.add(c, response_h * HOUR) - c
+            resolution_due = place.working.add(c, resolution_h * HOUR) - c
+        else:
+            response_due, resolution_due = response_h * HOUR, resolution_h * HOUR
         responded = respond <= age
         resolved = resolve <= age
         assigned_to = None
@@ -216,6 +223,7 @@ def tickets(rng: random.Random, place: Place, count: int, now: float, tracking_s
             stamp(closed_at),
             stamp(escalated_at), escalation_reason,
             stamp(response_due), stamp(resolution_due), stamp(response_logged), stamp(resolution_logged),
+            clock,
         )
 
 

@@ -17,8 +17,20 @@ from typing import Any, Protocol
 from sqlalchemy import Boolean, ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.models.enums import OPEN_SET, RESOLVED_SET, SlaStatus, TicketStatus
+from src.models.enums import (
+    OPEN_SET,
+    RESOLVED_SET,
+    SlaClock,
+    SlaStatus,
+    TicketCategory,
+    TicketSeverity,
+    TicketStatus,
+    default_clock,
+)
 from src.models.sla_policy import SlaPolicy
+from src.models.ticket import Ticket
+from src.services.business_clock import WallClock
+from src.services.business_hours_service import Clock, clock_for
 
 DEFAULT_RESPONSE_HOURS = 24.0
 DEFAULT_RESOLUTION_HOURS = 168.0
@@ -29,10 +41,15 @@ WARNING_FRACTION = 0.8
 class Deadlines:
     response: datetime
     resolution: datetime
+    clock: SlaClock
 
 
-async def policy_hours(session: AsyncSession, municipality_id: uuid.UUID, category: str, severity: str) -> tuple[float, float]:
-    """Most specific wins: category+severity, then category, then severity, then the default."""
+async def policy_hours(
+    session: AsyncSession, municipality_id: uuid.UUID, category: TicketCategory, severity: TicketSeverity
+) -> tuple[float, float, SlaClock]:
+    """Most specific wins: category+severity, then category, then severity, then the default
+    (whose clock is the severity's default). GBV always runs on `24x7`: a clock that stops for
+    the weekend has no place in a report of violence."""
     policy = await session.scalar(
         select(SlaPolicy)
         .where(
@@ -44,15 +61,26 @@ async def policy_hours(session: AsyncSession, municipality_id: uuid.UUID, catego
         .limit(1)
     )
     if policy is None:
-        return DEFAULT_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS
-    return float(policy.response_hours), float(policy.resolution_hours)
+        response, resolution, clock = DEFAULT_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, default_clock(severity)
+    else:
+        response, resolution, clock = float(policy.response_hours), float(policy.resolution_hours), SlaClock(policy.clock)
+    return response, resolution, SlaClock.ALWAYS if category is TicketCategory.GBV else clock
 
 
 async def deadlines_for(
-    session: AsyncSession, municipality_id: uuid.UUID, category: str, severity: str, created_at: datetime
+    session: AsyncSession,
+    municipality_id: uuid.UUID,
+    timezone: str,
+    category: TicketCategory,
+    severity: TicketSeverity,
+    start: datetime,
 ) -> Deadlines:
-    response_h, resolution_h = await policy_hours(session, municipality_id, category, severity)
-    return Deadlines(created_at + timedelta(hours=response_h), created_at + timedelta(hours=resolution_h))
+    """Deadlines counted from `start` in hours of the policy's clock, computed once and stored."""
+    response_h, resolution_h, clock_kind = await policy_hours(session, municipality_id, category, severity)
+    clock = await clock_for(session, clock_kind, municipality_id, timezone, start)
+    return Deadlines(
+        clock.add(start, timedelta(hours=response_h)), clock.add(start, timedelta(hours=resolution_h)), clock_kind
+    )
 
 
 def breached(done_at: Any, deadline: Any, at: Any) -> ColumnElement[bool]:
@@ -67,8 +95,13 @@ def is_breached(done_at: datetime | None, deadline: datetime | None, at: datetim
     return deadline is not None and moment is not None and moment > deadline
 
 
-def _past_warning(now: datetime, created_at: datetime, deadline: datetime) -> bool:
-    return (now - created_at) >= (deadline - created_at) * WARNING_FRACTION
+def _past_warning(clock: Clock, now: datetime, start: datetime, deadline: datetime) -> bool:
+    """80 % of the time to the deadline has passed, both measured on the ticket's clock."""
+    return clock.elapsed(start, now) >= clock.elapsed(start, deadline) * WARNING_FRACTION
+
+
+async def ticket_clock(session: AsyncSession, ticket: Ticket, timezone: str) -> Clock:
+    return await clock_for(session, ticket.sla_clock, ticket.municipality_id, timezone, sla_start(ticket))
 
 
 class SlaTimes(Protocol):
@@ -79,6 +112,8 @@ class SlaTimes(Protocol):
     @property
     def created_at(self) -> datetime: ...
     @property
+    def reopened_at(self) -> datetime | None: ...
+    @property
     def first_responded_at(self) -> datetime | None: ...
     @property
     def resolved_at(self) -> datetime | None: ...
@@ -88,7 +123,13 @@ class SlaTimes(Protocol):
     def sla_resolution_deadline(self) -> datetime | None: ...
 
 
-def sla_status(ticket: SlaTimes, now: datetime) -> SlaStatus | None:
+def sla_start(ticket: SlaTimes) -> datetime:
+    """Deadlines run from creation, or from the last reopening (reopened_at) when there was one."""
+    return ticket.reopened_at or ticket.created_at
+
+
+def sla_status(ticket: SlaTimes, now: datetime, clock: Clock | None = None) -> SlaStatus | None:
+    """`clock` is the ticket's (ticket_clock); without it, every minute counts."""
     response, resolution = ticket.sla_response_deadline, ticket.sla_resolution_deadline
     if response is None and resolution is None:
         return None
@@ -102,6 +143,7 @@ def sla_status(ticket: SlaTimes, now: datetime) -> SlaStatus | None:
     if awaiting_response and is_breached(None, response, now):
         return SlaStatus.BREACHED_RESPONSE
     pending = [d for d in (response if awaiting_response else None, resolution) if d is not None]
-    if any(_past_warning(now, ticket.created_at, d) for d in pending):
+    measure = clock or WallClock()
+    if any(_past_warning(measure, now, sla_start(ticket), d) for d in pending):
         return SlaStatus.WARNING
     return SlaStatus.ON_TRACK

@@ -41,6 +41,7 @@ async def replace_policies(session: AsyncSession, p: Principal, body: SlaPolicyS
                     "severity": item.severity.value if item.severity else None,
                     "response_hours": item.response_hours,
                     "resolution_hours": item.resolution_hours,
+                    "clock": item.effective_clock,
                 }
                 for item in body.root
             ],

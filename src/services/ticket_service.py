@@ -1,15 +1,17 @@
 """Reporting a ticket and reading one (SPEC §2, §4.3). Changes live in ticket_actions."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core import timesource
 from src.core.errors import Invalid
 from src.models.enums import EventKind, TicketCategory
+from src.models.municipality import Municipality
 from src.models.team import Team
 from src.models.ticket import Ticket
 from src.models.user import User
@@ -19,7 +21,7 @@ from src.services import access
 from src.services.live_publish import TICKET_CREATED, publish_ticket_event
 from src.services.principal import Principal
 from src.services.routing import route
-from src.services.sla import deadlines_for, sla_status
+from src.services.sla import deadlines_for, sla_status, ticket_clock
 from src.services.ticket_events import history, record_event
 from src.services.tracking import tracking_number
 
@@ -68,8 +70,8 @@ async def report_ticket(
     if (body.latitude is None) != (body.longitude is None):
         raise Invalid("Give both latitude and longitude, or neither.", "incomplete_location")
     ward_id = await ward_for_report(session, municipality_id, body)
-    now = datetime.now(UTC)
-    deadlines = await deadlines_for(session, municipality_id, body.category, body.severity, now)
+    now = timesource.current_time()
+    deadlines = await deadlines_for(session, municipality_id, timezone, body.category, body.severity, now)
     team = await route(session, municipality_id, body.category, ward_id)
     values = dict(
         municipality_id=municipality_id,
@@ -89,6 +91,7 @@ async def report_ticket(
         updated_at=now,
         sla_response_deadline=deadlines.response,
         sla_resolution_deadline=deadlines.resolution,
+        sla_clock=deadlines.clock,
     )
     ticket = await _insert_with_unique_tracking(session, values, timezone, now)
     await record_event(
@@ -154,12 +157,18 @@ async def get_ticket_history(session: AsyncSession, p: Principal, ticket_id: uui
 
 async def detail_response(session: AsyncSession, ticket: Ticket) -> TicketDetailResponse:
     names = await _names(session, ticket)
+    clock = await ticket_clock(session, ticket, await _timezone(session, ticket))
     return TicketDetailResponse(
         **TicketResponse.model_validate(ticket).model_dump(),
-        sla_status=sla_status(ticket, datetime.now(UTC)),
+        sla_status=sla_status(ticket, timesource.current_time(), clock),
         history=await history(session, ticket),
         **names,
     )
+
+
+async def _timezone(session: AsyncSession, ticket: Ticket) -> str:
+    found = await session.scalar(select(Municipality.timezone).where(Municipality.id == ticket.municipality_id))
+    return found or "Africa/Johannesburg"
 
 
 async def _names(session: AsyncSession, ticket: Ticket) -> dict[str, str | None]:

@@ -15,6 +15,7 @@ from src.schemas.ticket_query import TicketListParams
 from src.services import access, ticket_query, ticket_service
 from src.services.principal import Principal
 from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf
+from src.web.report_map import ward_map
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -39,15 +40,18 @@ async def _context(session: AsyncSession, principal: Principal, page: int) -> di
         "severities": list(TicketSeverity),
         "form": {"category": "", "description": "", "address": "", "severity": TicketSeverity.MEDIUM.value},
         "errors": {},
+        "ward_map": await ward_map(session, principal),
     }
 
 
 @router.get("/reports")
 async def my_reports(
-    request: Request, principal: PageReader, session: PageReadSession, page: int = 0, created: str | None = None
+    request: Request, principal: PageReader, session: PageReadSession, page: int = 0, created: str | None = None,
+    followed: str | None = None,
 ) -> Response:
     context = await _context(session, principal, max(page, 0))
     context["created"] = created if created and TRACKING.match(created) else None
+    context["followed"] = followed if followed and TRACKING.match(followed) else None
     return render(request, "reports.html", context, principal=principal)
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -10,14 +10,29 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.deps import SessionDep, parse_uuid
+from src.core import timesource
 from src.core.errors import AppError, Forbidden, Invalid
-from src.models.enums import ALLOWED_TRANSITIONS, SERVICE_CATEGORIES, TicketCategory, TicketSeverity, TicketStatus
+from src.models.enums import (
+    ALLOWED_TRANSITIONS,
+    SERVICE_CATEGORIES,
+    SlaClock,
+    TicketCategory,
+    TicketSeverity,
+    TicketStatus,
+)
 from src.models.team import Team
 from src.models.ticket import Ticket
 from src.models.user import UserRole
 from src.models.ward import Ward
-from src.schemas.ticket import AssignRequest, PaginatedTicketResponse, StatusChange, TicketDetailResponse
-from src.services import access, ticket_actions, ticket_query, ticket_service
+from src.schemas.ticket import (
+    AssignRequest,
+    PaginatedTicketResponse,
+    StatusChange,
+    TicketDetailResponse,
+    TicketResponse,
+)
+from src.services import access, ticket_actions, ticket_followups, ticket_query, ticket_service
+from src.services.business_hours_service import working_calendar
 from src.services.principal import Principal
 from src.services.sla import sla_status
 from src.web import listing, lookups
@@ -27,7 +42,11 @@ from src.web.timeline import describe
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 LIST_REFUSALS = ("search_too_short", "page_too_deep")
-DONE_MESSAGES = {"status": "The status was updated.", "assign": "The assignment was saved."}
+DONE_MESSAGES = {
+    "status": "The status was updated.",
+    "assign": "The assignment was saved.",
+    "reopen": "Your report is open again; the team has new deadlines to fix it.",
+}
 
 
 async def _list_context(session: AsyncSession, principal: Principal, request: Request) -> dict[str, Any]:
@@ -46,7 +65,7 @@ async def _list_context(session: AsyncSession, principal: Principal, request: Re
     wards = await lookups.wards(session, principal)
     if principal.role is UserRole.WARD_COUNCILLOR:
         wards = [w for w in wards if w.id == principal.ward_id]
-    now = datetime.now(UTC)
+    now = timesource.current_time()
     if principal.role is UserRole.SAPS_LIAISON:
         categories = [TicketCategory.GBV]
     elif principal.role is UserRole.CITIZEN:
@@ -56,7 +75,7 @@ async def _list_context(session: AsyncSession, principal: Principal, request: Re
     return {
         "result": result,
         "refusal": refusal,
-        "rows": [(t, sla_status(t, now)) for t in result.tickets],
+        "rows": await _rows_with_sla(session, principal, result.tickets, now),
         "state": state,
         "link": lambda **changes: listing.link(state, **changes),
         "sort_link": lambda column: listing.sort_link(state, column),
@@ -111,6 +130,16 @@ def _status_options(principal: Principal, ticket: TicketDetailResponse) -> list[
     return options
 
 
+async def _rows_with_sla(session: AsyncSession, principal: Principal, tickets: list[TicketResponse], now: datetime) -> list:
+    """Each row's SLA status, its warning measured on the row's clock (one working calendar a page)."""
+    business = [t for t in tickets if t.sla_clock is SlaClock.BUSINESS]
+    calendar = (
+        await working_calendar(session, principal.municipality_id, principal.timezone, min(t.created_at for t in business))
+        if business else None
+    )
+    return [(t, sla_status(t, now, calendar if t.sla_clock is SlaClock.BUSINESS else None)) for t in tickets]
+
+
 async def _detail_context(session: AsyncSession, principal: Principal, ticket_id: uuid.UUID) -> dict[str, Any]:
     ticket = await ticket_service.get_ticket_detail(session, principal, ticket_id)
     staff = principal.role is not UserRole.CITIZEN
@@ -128,6 +157,7 @@ async def _detail_context(session: AsyncSession, principal: Principal, ticket_id
         "status_options": _status_options(principal, ticket) if can_status else [],
         "can_status": can_status,
         "can_assign": can_assign,
+        "can_reopen": ticket_followups.may_reopen(principal, ticket),
         "teams": await lookups.teams(session, principal, saps=ticket.is_sensitive) if can_assign else [],
         "assignees": await lookups.assignees(session, principal, saps=ticket.is_sensitive) if can_assign else [],
     }

@@ -17,6 +17,8 @@ KIND_TITLES = {
     EventKind.SLA_BREACHED: "Deadline missed",
     EventKind.COMMENTED: "Comment",
     EventKind.VIEWED_SENSITIVE: "Viewed",
+    EventKind.MARKED_DUPLICATE: "Duplicate",
+    EventKind.REOPENED: "Reopened",
 }
 
 
@@ -66,8 +68,16 @@ def describe(event: TicketEventResponse, teams: dict[uuid.UUID, str], people: di
         text = str(d.get("note") or d.get("text") or "")
     elif kind is EventKind.VIEWED_SENSITIVE:
         text = "Opened this report."
+    elif kind is EventKind.MARKED_DUPLICATE:
+        if d.get("duplicate_of"):
+            text = f"Already reported as {d.get('tracking_number')}: you now follow that report."
+        else:
+            text = f"{d.get('tracking_number')} reported the same problem; its people now follow this report."
+    elif kind is EventKind.REOPENED:
+        text = f"Reopened: {d.get('reason')}" if d.get("reason") else "Reopened."
     if staff:
         actor = event.actor_name or ("System" if event.actor_id is None else "A former user")
     else:
-        actor = "You" if kind is EventKind.CREATED else ("Municipality" if event.actor_id else "System")
+        own = kind in (EventKind.CREATED, EventKind.REOPENED)
+        actor = "You" if own else ("Municipality" if event.actor_id else "System")
     return Entry(kind.value, KIND_TITLES[kind], text, actor, event.created_at)

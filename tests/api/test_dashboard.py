@@ -122,6 +122,7 @@ def _expected(rows: list[Ticket], teams: list, now: datetime) -> dict:
             "sla_compliance_percent": _percent(len(both), len(resolution_late)),
             "avg_response_hours": _round(Decimal(micro) / len(responded) / Decimal(3_600_000_000), "0.01") if responded else None,
             "sla_breaches": sum(1 for r in rows if r.status in OPEN and r.sla_resolution_deadline and now > r.sla_resolution_deadline),
+            "reopened": 0,  # reopening: tests/api/test_reopen.py
         },
         "volume": [{"category": c.value, "open": sum(1 for r in rows if r.category == c.value and r.status in OPEN),
                     "resolved": sum(1 for r in rows if r.category == c.value and r.status in RESOLVED)} for c in SERVICE_CATEGORIES],
@@ -278,4 +279,4 @@ async def test_a_ward_of_another_municipality_has_no_tickets(client, factory, wo
     await factory.ticket(other.municipality, ward_id=other.ward.id, status="open")
     r = await client.get(f"{API}/metrics", params={"ward_id": str(other.ward.id)}, headers=world.manager.headers)
     assert r.json() == {"total_open": 0, "total_resolved": 0, "sla_compliance_percent": None,
-                        "avg_response_hours": None, "sla_breaches": 0}
+                        "avg_response_hours": None, "sla_breaches": 0, "reopened": 0}

@@ -76,12 +76,13 @@ async def test_deadlines_follow_the_most_specific_policy(client, world, factory)
 
 
 async def test_without_policies_the_defaults_apply(client, world):
-    t = await report(client, world.citizen, category="electricity", severity="low")
+    """24 h and 168 h; a critical ticket runs on the wall clock (business hours: test_business_hours)."""
+    t = await report(client, world.citizen, category="electricity", severity="critical")
     assert hours(t, "sla_response_deadline") == 24
     assert hours(t, "sla_resolution_deadline") == 168
 
 
 async def test_policies_of_another_municipality_do_not_apply(client, world, other, factory):
     await factory.sla(other.municipality, None, None, 1, 2)
-    t = await report(client, world.citizen)
+    t = await report(client, world.citizen, severity="critical")
     assert hours(t, "sla_response_deadline") == 24

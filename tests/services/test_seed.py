@@ -91,7 +91,8 @@ async def test_every_ticket_follows_the_lifecycle(seeded, db):
           OR t.is_sensitive <> (t.category = 'gbv')
           OR (t.is_sensitive AND NOT EXISTS (SELECT 1 FROM teams s WHERE s.id = t.assigned_team_id AND s.is_saps))
           OR (NOT t.is_sensitive AND EXISTS (SELECT 1 FROM teams s WHERE s.id = t.assigned_team_id AND s.is_saps))
-          OR t.sla_response_deadline <> t.created_at + make_interval(secs => 3600 * (
+          OR (t.sla_clock = '24x7') <> (t.category = 'gbv' OR t.severity IN ('high', 'critical'))
+          OR t.sla_clock = '24x7' AND t.sla_response_deadline <> t.created_at + make_interval(secs => 3600 * (
                SELECT p.response_hours FROM sla_policies p WHERE p.municipality_id = t.municipality_id
                AND (p.category = t.category OR p.category IS NULL) AND (p.severity = t.severity OR p.severity IS NULL)
                ORDER BY p.category IS NULL, p.severity IS NULL LIMIT 1))

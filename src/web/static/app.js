@@ -170,6 +170,7 @@
           document.getElementById("r-latitude").value = pos.coords.latitude.toFixed(6);
           document.getElementById("r-longitude").value = pos.coords.longitude.toFixed(6);
           note.textContent = "Location added.";
+          document.dispatchEvent(new Event("khanyisa:location"));
         },
         function () { note.textContent = "Your location is not available; the address is enough."; },
         { enableHighAccuracy: true, timeout: 10000 }
