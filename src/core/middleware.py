@@ -6,6 +6,7 @@ not even read), body size (nothing parses a body over the limit).
 """
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -30,6 +31,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY_BYTES = 1024 * 1024
+# Routes whose bodies may be larger: a photo upload (the service refuses a file over 10 MB with
+# its own `too_large`; the margin is the multipart envelope around it).
+LARGER_BODIES = ((re.compile(r"^/api/v1/tickets/[^/]+/photos$"), 10 * 1024 * 1024 + 64 * 1024),)
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/token", "/login"})
 ACCOUNT_REQUEST_PATHS = frozenset({"/api/v1/auth/register", "/api/v1/auth/password-reset"})
@@ -169,13 +173,21 @@ class BodySizeLimit:
         self.app = app
         self.max_bytes = max_bytes
 
+    def _limit(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            for path, max_bytes in LARGER_BODIES:
+                if path.match(scope.get("path", "")):
+                    return max_bytes
+        return self.max_bytes
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = _header(scope, b"content-length")
         if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
+            if not declared.isdigit() or int(declared) > limit:
                 await self._refuse(send, scope)
                 return
             await self.app(scope, receive, send)
@@ -187,7 +199,7 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 return  # the client went away
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
+            if size > limit:
                 await self._refuse(send, scope)
                 return
             chunks.append(message.get("body", b""))
@@ -205,5 +217,5 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, scope: Scope) -> None:
-        detail = "The request body is larger than 1 MiB."
+        detail = "The request body is too large." if self._limit(scope) != self.max_bytes else "The request body is larger than 1 MiB."
         await _send_error(send, scope, 413, "body_too_large", detail, {"Connection": "close"})

@@ -13,6 +13,7 @@ test fails until its path parameters have a value here, or it is excluded with a
   request's table and advisory locks are also read from pg_locks.
 """
 
+import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from fastapi.routing import iter_route_contexts
+from PIL import Image
 from psycopg import sql
 from sqlalchemy import event
 
@@ -132,6 +134,7 @@ def concrete(path: str, queries: list[str], world, tickets: dict[str, str]) -> l
         "team_id": [str(world.teams["water"].id)],
         "user_id": [str(world.field_worker.id)],
         "code": [world.municipality.code],
+        "photo_id": [tickets["photo"]],
     }
     paths = [path]
     for name in re.findall(r"{(\w+)}", path):
@@ -149,7 +152,14 @@ async def scene(client, world, factory):
     resolved = datetime.now(UTC)
     await factory.ticket(world.municipality, category="electricity", status="resolved", ward_id=world.ward.id, resolved_at=resolved)
     gbv = await report(client, world.citizen, category="gbv", description="Threatened at home")
-    return {"water": water["id"], "gbv": gbv["id"]}
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(image, "PNG")
+    r = await client.post(
+        f"/api/v1/tickets/{water['id']}/photos", files={"file": ("pipe.png", image.getvalue(), "image/png")},
+        headers=world.citizen.headers,
+    )
+    assert r.status_code == 201, r.text
+    return {"water": water["id"], "gbv": gbv["id"], "photo": r.json()["id"]}
 
 
 def test_every_get_route_is_covered_or_excluded_with_a_reason() -> None:
