@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import PASSWORD, free_port, sign_in  # noqa: E402
 
 from src.core import bootstrap  # noqa: E402
-from src.services.seed_service import seed_demo  # noqa: E402
+from src.services.demo.seed_service import seed_demo  # noqa: E402
 from tests.replica_server import ReplicaPair, find_bindir  # noqa: E402
 
 DATABASE = "khanyisa_replica_bench"

@@ -47,9 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from src.core import bootstrap  # noqa: E402
-from src.services import seed_data  # noqa: E402
-from src.services.seed_service import seed_demo  # noqa: E402
-from src.services.ticket_query import search_pattern  # noqa: E402
+from src.services.demo import seed_data  # noqa: E402
+from src.services.demo.seed_service import seed_demo  # noqa: E402
+from src.services.read_model.ticket_query import search_pattern  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/khanyisa_bench"
 PASSWORD = "Demo-Pass-2026!"

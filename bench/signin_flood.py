@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from src.core import bootstrap  # noqa: E402
-from src.services.seed_service import seed_demo  # noqa: E402
+from src.services.demo.seed_service import seed_demo  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/khanyisa_bench_signin"
 PASSWORD = "Demo-Pass-2026!"

@@ -114,11 +114,11 @@ def create_user(
 def _load_demo(url: str, municipalities: int, tickets: int, seed: int, password: str) -> list[tuple[str, str]]:
     """Call the demo loader; SetupError when it is not part of this build."""
     try:
-        from src.services.seed_service import seed_demo
+        from src.services.demo.seed_service import seed_demo
     except ModuleNotFoundError as e:
-        if e.name not in ("src.services.seed_service",):
+        if e.name not in ("src.services.demo.seed_service",):
             raise
-        raise SetupError("the demo data loader (src/services/seed_service.py) is not available") from None
+        raise SetupError("the demo data loader (src/services/demo/seed_service.py) is not available") from None
     logins = seed_demo(
         database_url=url, municipalities=municipalities, tickets=tickets, seed=seed, password=password
     )

@@ -7,7 +7,7 @@ SRC = pathlib.Path(__file__).resolve().parents[1] / "src"
 
 # Modules that may read tickets without a principal: the access policy itself (the one door) and
 # the system jobs that work across tenants by design (the SLA sweep, demo seeding).
-SYSTEM_MODULES = {"services/access.py", "services/escalation_service.py", "services/seed_service.py"}
+SYSTEM_MODULES = {"services/access.py", "services/escalation_service.py", "services/demo/seed_service.py"}
 VISIBILITY_COLUMNS = {"is_sensitive", "reporter_id"}
 
 

@@ -9,7 +9,7 @@ the cost would grow with the history. Instead a municipality *remembers* the sea
 match many tickets (the application asks for it after counting one the slow way):
 
 * `search_terms` holds the remembered terms with the ILIKE pattern the list uses for each (the
-  same escaping of `%`, `_` and `\\` as src/services/ticket_query.escape_like), at most a
+  same escaping of `%`, `_` and `\\` as src/services/read_model/ticket_query.escape_like), at most a
   fixed number per municipality (the oldest is forgotten first).
 * `search_term_tallies` holds, per term, the number of matching tickets for every combination
   of the columns the list filters on by equality (ward, category, status, severity, team,

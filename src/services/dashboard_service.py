@@ -4,7 +4,7 @@ Figures never include sensitive tickets nor SAPS teams, whoever asks; the scope 
 sensitivity, ward, with a councillor's ward enforced) comes from the access policy.
 
 Where the figures come from, so that none grows with the history:
-* counts and sums: the tallies kept by the database (src/services/tallies.py), summed over the
+* counts and sums: the tallies kept by the database (src/services/read_model/tallies.py), summed over the
   few rows of the scope;
 * what depends on the clock (a deadline passing while a ticket waits): the tallies hold how many
   waiting tickets have a deadline; those whose deadline is still ahead are counted at query time
@@ -13,7 +13,7 @@ Where the figures come from, so that none grows with the history:
   backlog serves both the overdue count and the unresolved resolution breaches;
 * a created range cannot be answered by the tallies: the same figures are then counted directly
   from the tickets of that range, by the definitions as written in the specification.
-Statements are built once per shape (src/services/shapes.py); values travel as parameters.
+Statements are built once per shape (src/services/read_model/shapes.py); values travel as parameters.
 """
 
 import uuid
@@ -31,9 +31,10 @@ from src.models.enums import OPEN_SET, RESOLVED_SET, SERVICE_CATEGORIES, EventKi
 from src.models.team import Team
 from src.models.ticket import TicketEvent
 from src.schemas.dashboard import CategoryVolume, DashboardMetrics, SlaCompliance, TeamWorkload, TrendDay
-from src.services import access, shapes, sla, tallies
+from src.services import access, sla
 from src.services.principal import Principal
-from src.services.ticket_query import aware
+from src.services.read_model import shapes, tallies
+from src.services.read_model.ticket_query import aware
 
 # Written into the SQL, not bound: a generic plan can then match the partial indexes on the open set.
 OPEN_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]

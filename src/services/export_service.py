@@ -33,8 +33,9 @@ from src.models.ticket import Ticket
 from src.models.user import User
 from src.models.ward import Ward
 from src.schemas.ticket_query import TicketListParams
-from src.services import access, sla, ticket_query
+from src.services import access, sla
 from src.services.principal import Principal
+from src.services.read_model import ticket_query
 
 COLUMNS = (
     "Tracking number", "Category", "Status", "Severity", "Ward", "Team", "Assignee", "Address",

@@ -37,9 +37,10 @@ from src.schemas.public import (
     WardCollection,
     WardFeature,
 )
-from src.services import access, tallies
+from src.services import access
 from src.services.jurisdiction import Jurisdiction, enter_municipality, normal_code
 from src.services.public_cache import cached
+from src.services.read_model import tallies
 
 OPEN_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]
 RESOLVED_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(RESOLVED_SET)]

@@ -12,8 +12,9 @@ from src.api.deps import SessionDep
 from src.models.enums import TicketCategory, TicketSeverity
 from src.schemas.ticket import TicketCreate
 from src.schemas.ticket_query import TicketListParams
-from src.services import access, ticket_query, ticket_service
+from src.services import access, ticket_service
 from src.services.principal import Principal
+from src.services.read_model import ticket_query
 from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf
 from src.web.report_map import ward_map
 

@@ -31,9 +31,10 @@ from src.schemas.ticket import (
     TicketDetailResponse,
     TicketResponse,
 )
-from src.services import access, ticket_actions, ticket_followups, ticket_query, ticket_service
+from src.services import access, ticket_actions, ticket_followups, ticket_service
 from src.services.business_hours_service import working_calendar
 from src.services.principal import Principal
+from src.services.read_model import ticket_query
 from src.services.sla import sla_status
 from src.web import listing, lookups
 from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from src.models.enums import SEVERITY_RANK, STATUS_RANK, TicketSeverity, TicketStatus
-from src.services import ticket_search
+from src.services.read_model import ticket_search
 from tests.api.ticket_helpers import API, principal, statements_sent
 
 BASE = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from src.models.enums import SEVERITY_RANK, STATUS_RANK, TicketSeverity, TicketStatus
 from src.models.user import UserRole
 from src.schemas.ticket_query import TicketListParams
-from src.services import ticket_query
 from src.services.principal import Principal
+from src.services.read_model import ticket_query
 from tests.api.ticket_helpers import principal, statements_sent
 
 API = "/api/v1/tickets"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from src.models.user import UserRole
-from src.services.seed_service import SeedError, seed_demo
+from src.services.demo.seed_service import SeedError, seed_demo
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 PASSWORD = "Seed-Pass-2026!"

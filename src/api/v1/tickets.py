@@ -16,7 +16,8 @@ from src.schemas.ticket import (
     TicketResponse,
 )
 from src.schemas.ticket_query import TicketListParams
-from src.services import citizen_service, photo_service, ticket_actions, ticket_followups, ticket_query, ticket_service
+from src.services import citizen_service, photo_service, ticket_actions, ticket_followups, ticket_service
+from src.services.read_model import ticket_query
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 PRIVATE = {"Cache-Control": "private, no-store"}  # a photo is shown only to those who may see its ticket

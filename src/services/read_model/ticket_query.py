@@ -4,12 +4,12 @@ Every query starts from the access policy's conditions. `filtered_tickets` is th
 without paging (the exports stream it); `list_tickets` pages it and counts it.
 
 * Without a search the total is exact (from the tallies kept by the database when every
-  condition is an equality on a tally column, see src/services/tallies.py), and any page that
+  condition is an equality on a tally column, see src/services/read_model/tallies.py), and any page that
   starts within the first LIST_WINDOW rows of the ordering can be read. Deeper pages answer
   `page_too_deep`: the export streams every row.
 * A search counts its matches up to SEARCH_WINDOW and pages through that many
-  (src/services/ticket_search.py).
-* Each statement is built once per shape (src/services/shapes.py). Statuses, categories,
+  (src/services/read_model/ticket_search.py).
+* Each statement is built once per shape (src/services/read_model/shapes.py). Statuses, categories,
   severities and the offset are written into the SQL text, so a prepared statement's generic
   plan knows them.
 """
@@ -40,8 +40,9 @@ from src.core.errors import Invalid
 from src.models.ticket import Ticket
 from src.schemas.ticket import PaginatedTicketResponse, TicketResponse
 from src.schemas.ticket_query import SortKey, SortOrder, TicketListParams
-from src.services import access, shapes, tallies
+from src.services import access
 from src.services.principal import Principal
+from src.services.read_model import shapes, tallies
 
 LIST_WINDOW = 10_000  # a list's page must start within this many rows of its ordering
 SEARCH_WINDOW = 1_000  # a search counts this many matches at most, and pages within them
@@ -212,7 +213,7 @@ def too_deep(window: int, what: str) -> Invalid:
 
 async def list_tickets(session: AsyncSession, principal: Principal, params: TicketListParams) -> PaginatedTicketResponse:
     """The page and total; 422 `search_too_short` or `page_too_deep` before any reading."""
-    from src.services import ticket_search  # it builds on this module's helpers
+    from src.services.read_model import ticket_search  # it builds on this module's helpers
 
     conds = [*access.ticket_conditions(principal, access.Purpose.LIST), *list_filters(principal, params)]
     offset = params.page * params.page_size

@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, Integer, String, Uuid, bindparam, case, fu
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.schemas.ticket_query import TicketListParams
-from src.services import shapes, tallies
-from src.services.ticket_query import (
+from src.services.read_model import shapes, tallies
+from src.services.read_model.ticket_query import (
     SEARCH_WINDOW,
     SORT_COLUMNS,
     could_be_tracking_number,

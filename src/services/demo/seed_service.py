@@ -30,9 +30,9 @@ from sqlalchemy.engine import make_url
 from src.core.bootstrap import SetupError
 from src.core.security import hash_password
 from src.models.user import UserRole
-from src.services import seed_data as D
-from src.services import seed_tickets as S
 from src.services.business_clock import WorkingCalendar, WorkingIndex
+from src.services.demo import seed_data as D
+from src.services.demo import seed_tickets as S
 
 log = logging.getLogger("khanyisa")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
-from src.services import seed_data as D
 from src.services.business_clock import WorkingIndex
+from src.services.demo import seed_data as D
 
 HOUR = 3600.0
 DAY = 86400.0

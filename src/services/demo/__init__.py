@@ -1,0 +1,1 @@
+"""Demo data: a realistic, deterministic data set for `khanyisa seed-demo` and `make run`."""
