@@ -61,7 +61,7 @@ class TicketResponse(ORM):
 
 
 class TicketEventResponse(ORM):
-    id: int
+    number: int  # 1, 2, 3 ... within the ticket
     ticket_id: uuid.UUID
     actor_id: uuid.UUID | None
     actor_name: str | None = None

@@ -15,7 +15,7 @@ from src.models.ticket import Ticket
 from src.models.user import User
 from src.models.ward import Ward
 from src.schemas.ticket import TicketCreate, TicketDetailResponse, TicketEventResponse, TicketResponse
-from src.services import access
+from src.services import access, citizen_view
 from src.services.live_publish import TICKET_CREATED, publish_ticket_event
 from src.services.principal import Principal
 from src.services.routing import route
@@ -144,21 +144,21 @@ async def _open_for_reading(session: AsyncSession, p: Principal, ticket_id: uuid
 
 async def get_ticket_detail(session: AsyncSession, p: Principal, ticket_id: uuid.UUID) -> TicketDetailResponse:
     ticket = await _open_for_reading(session, p, ticket_id)
-    return await detail_response(session, ticket)
+    return await detail_response(session, ticket, p)
 
 
 async def get_ticket_history(session: AsyncSession, p: Principal, ticket_id: uuid.UUID) -> list[TicketEventResponse]:
     ticket = await _open_for_reading(session, p, ticket_id)
-    return await history(session, ticket)
+    return await history(session, ticket, p)
 
 
-async def detail_response(session: AsyncSession, ticket: Ticket) -> TicketDetailResponse:
-    names = await _names(session, ticket)
+async def detail_response(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketDetailResponse:
+    """The detail as `viewer` may see it: a resident sees the citizen view (src/services/citizen_view.py)."""
+    fields = {**TicketResponse.model_validate(ticket).model_dump(), **await _names(session, ticket)}
     return TicketDetailResponse(
-        **TicketResponse.model_validate(ticket).model_dump(),
+        **citizen_view.ticket_fields(viewer, fields),
         sla_status=sla_status(ticket, datetime.now(UTC)),
-        history=await history(session, ticket),
-        **names,
+        history=await history(session, ticket, viewer),
     )
 
 

@@ -23,6 +23,7 @@ KIND_TITLES = {
 @dataclass(frozen=True)
 class Entry:
     kind: str
+    number: int
     title: str
     text: str
     actor: str
@@ -45,7 +46,7 @@ def describe(event: TicketEventResponse, teams: dict[uuid.UUID, str], people: di
         text = f"Reported as {label(CATEGORY_LABELS, d.get('category'))}."
     elif kind is EventKind.STATUS_CHANGED:
         text = f"From {label(STATUS_LABELS, d.get('from'))} to {label(STATUS_LABELS, d.get('to'))}."
-        if d.get("note") and staff:
+        if d.get("note"):  # residents receive only the public note (src/services/citizen_view.py)
             text += f" Note: {d['note']}"
     elif kind is EventKind.ASSIGNED:
         if staff:
@@ -70,4 +71,4 @@ def describe(event: TicketEventResponse, teams: dict[uuid.UUID, str], people: di
         actor = event.actor_name or ("System" if event.actor_id is None else "A former user")
     else:
         actor = "You" if kind is EventKind.CREATED else ("Municipality" if event.actor_id else "System")
-    return Entry(kind.value, KIND_TITLES[kind], text, actor, event.created_at)
+    return Entry(kind.value, event.number, KIND_TITLES[kind], text, actor, event.created_at)
