@@ -26,7 +26,7 @@ from src.core.config import get_settings  # noqa: E402
 from src.core.database import Database, set_database, sync_url  # noqa: E402
 
 TABLES = (
-    "sessions, user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, "
+    "sensitive_access_records, sessions, user_write_positions, api_keys, ticket_events, tickets, sla_policies, consents, team_wards, users, "
     "teams, wards, municipalities"
 )
 

@@ -40,7 +40,7 @@ from src.core.errors import Invalid
 from src.models.ticket import Ticket
 from src.schemas.ticket import PaginatedTicketResponse, TicketResponse
 from src.schemas.ticket_query import SortKey, SortOrder, TicketListParams
-from src.services import access, citizen_view, shapes, tallies
+from src.services import access, access_records, citizen_view, shapes, tallies
 from src.services.principal import Principal
 
 LIST_WINDOW = 10_000  # a list's page must start within this many rows of its ordering
@@ -234,6 +234,7 @@ async def list_tickets(session: AsyncSession, principal: Principal, params: Tick
         result = await shapes.execute(session, stmt, {**values, "offset": offset, "limit": params.page_size})
         (total,), tickets = split(list(result.all()), 1)
         total, exact = int(total), True
+    await access_records.account_for_list(session, principal, params, tickets)
     return PaginatedTicketResponse.model_validate({
         "tickets": [citizen_view.ticket_fields(principal, t) for t in tickets],
         "total": total,
