@@ -1,4 +1,4 @@
-"""Access records: who received which sensitive tickets in a list, search or export answer.
+"""Sensitive (GBV) tickets: access records, and their text sealed at rest.
 
 Revision ID: 0010
 Revises: 0005
@@ -11,6 +11,12 @@ Revises: 0005
 * Row-level security: the tenant policy, a restrictive policy that lets a transaction insert
   only records of its own signed-in user, and a restrictive read policy for admins (the
   municipality's auditors).
+* The free text of sensitive tickets (description, address, escalation reason, and their events'
+  notes and reasons) is sealed with the master key of `DATA_ENCRYPTION_KEY` (or the one under
+  `DATA_DIR`), see src/core/sealing.py and src/core/resealing.py; their coordinates are dropped
+  (the ward stays). `tickets.address` becomes `text`, as a sealed address is longer than 500
+  characters; the 500-character limit stays in the API. The downgrade opens the text again (the
+  coordinates cannot come back).
 """
 
 from alembic import op
@@ -59,10 +65,25 @@ DROP TABLE IF EXISTS sensitive_access_records;
 DROP FUNCTION IF EXISTS sensitive_access_records_append_only();
 """
 
+# A sealed description is longer than the 5,000 characters the API accepts (which still applies).
+DESCRIPTION_CHECK = "ALTER TABLE tickets DROP CONSTRAINT tickets_description_check, ADD CONSTRAINT tickets_description_check {check}"
+PLAIN_DESCRIPTION = "CHECK (length(description) BETWEEN 1 AND 5000)"
+SEALED_DESCRIPTION = "CHECK (length(description) BETWEEN 1 AND 5000 OR description LIKE 'sealed:v1:%')"
+
 
 def upgrade() -> None:
+    from src.core.resealing import Mode, reseal
+
     op.execute(UPGRADE)
+    op.execute("ALTER TABLE tickets ALTER COLUMN address TYPE text")
+    op.execute(DESCRIPTION_CHECK.format(check=SEALED_DESCRIPTION))
+    reseal(op.get_bind(), Mode.SEAL)
 
 
 def downgrade() -> None:
+    from src.core.resealing import Mode, reseal
+
+    reseal(op.get_bind(), Mode.REVEAL)
+    op.execute("ALTER TABLE tickets ALTER COLUMN address TYPE varchar(500)")
+    op.execute(DESCRIPTION_CHECK.format(check=PLAIN_DESCRIPTION))
     op.execute(DOWNGRADE)

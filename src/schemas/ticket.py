@@ -2,7 +2,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
+
+from src.core.sealing import reveal
 
 from src.models.enums import EventKind, Language, SlaStatus, TicketCategory, TicketSeverity, TicketStatus
 from src.schemas.common import ORM, Strict
@@ -59,6 +61,12 @@ class TicketResponse(ORM):
     sla_response_deadline: datetime | None
     sla_resolution_deadline: datetime | None
 
+    # A sensitive ticket's text is stored sealed (src/core/sealing.py); whoever may read the row reads it plain.
+    @field_validator("description", "address", "escalation_reason", mode="before")
+    @classmethod
+    def reveal_sealed_text(cls, value: Any) -> Any:
+        return reveal(value) if isinstance(value, str) else value
+
 
 class TicketEventResponse(ORM):
     number: int  # 1, 2, 3 ... within the ticket
@@ -68,6 +76,11 @@ class TicketEventResponse(ORM):
     kind: EventKind
     data: dict[str, Any]
     created_at: datetime
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def reveal_sealed_notes(cls, data: Any) -> Any:
+        return {k: reveal(v) if isinstance(v, str) else v for k, v in data.items()} if isinstance(data, dict) else data
 
 
 class TicketDetailResponse(TicketResponse):

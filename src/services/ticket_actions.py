@@ -12,6 +12,7 @@ from src.models.team import Team
 from src.models.ticket import Ticket
 from src.models.user import User, UserRole
 from src.schemas.ticket import AssignRequest, StatusChange, TicketDetailResponse
+from src.services.sensitive_text import protect
 from src.services import access
 from src.services.live_publish import TICKET_ASSIGNED, TICKET_ESCALATED, TICKET_UPDATED, publish_ticket_event
 from src.services.principal import Principal
@@ -50,7 +51,7 @@ async def change_status(session: AsyncSession, p: Principal, ticket_id: uuid.UUI
     ticket = await load_ticket(session, p, ticket_id, access.Purpose.CHANGE, for_update=True)
     access.ensure_can_change_status(p, ticket, body.status)
     now = datetime.now(UTC)
-    previous = apply_transition(ticket, body.status, now, body.note)
+    previous = apply_transition(ticket, body.status, now, protect(ticket, body.note))
     stamp_response(ticket, now)
     await session.flush()
     await record_event(session, ticket, EventKind.STATUS_CHANGED, p.id, **{"from": previous.value, "to": body.status.value, "note": body.note})

@@ -12,6 +12,7 @@ from src.models.user import User
 from src.schemas.ticket import TicketEventResponse
 from src.services import citizen_view
 from src.services.principal import Principal
+from src.services.sensitive_text import protect_event_data
 
 
 def jsonable(value: Any) -> Any:
@@ -31,7 +32,7 @@ async def record_event(
             ticket_id=ticket.id,
             actor_id=actor_id,
             kind=kind,
-            data={k: jsonable(v) for k, v in data.items()},
+            data=protect_event_data(ticket, {k: jsonable(v) for k, v in data.items()}),
         )
     )
     await session.flush()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     func,
     literal,
@@ -124,7 +125,8 @@ def could_be_tracking_number(term: str) -> bool:
 def search_condition(source: Any, term: str | None = None, *, tracking: bool = True) -> ColumnElement[bool]:
     """The search as a condition on `source`: the given term, or the pattern parameter `pattern`."""
     pattern: Any = search_pattern(term) if term is not None else bindparam("pattern", type_=String)
-    description = source.c.description.ilike(pattern, escape="\\")
+    # A sensitive ticket's description is sealed: its search matches the tracking number only.
+    description = and_(source.c.is_sensitive.is_(False), source.c.description.ilike(pattern, escape="\\"))
     if not tracking:
         return description
     return or_(source.c.tracking_number.ilike(pattern, escape="\\"), description)
