@@ -14,6 +14,7 @@ import zoneinfo
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import make_url
 
 from src.core import bootstrap, passwords
 from src.core.bootstrap import SetupError
@@ -171,6 +172,34 @@ def seed_demo(
     except SetupError as e:
         raise fail(str(e)) from None
     _print_logins(logins)
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-wrap every data key of sensitive text under the current master key (DATA_ENCRYPTION_KEY).
+
+    Set the new key as DATA_ENCRYPTION_KEY and the previous ones in DATA_ENCRYPTION_OLD_KEYS
+    (comma-separated), run this, then drop the old keys. Ciphertexts stay as they are."""
+    from sqlalchemy import create_engine
+
+    from src.core import sealing
+    from src.core.resealing import Mode, reseal
+
+    t = target()
+    try:
+        bootstrap.ensure_data_encryption_key(t)
+    except SetupError as e:
+        raise fail(str(e)) from None
+    sealing.reset_keys()
+    engine = create_engine(make_url(bootstrap.libpq_dsn(t.url)).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.begin() as conn:
+            count = reseal(conn, Mode.REWRAP)
+    except sealing.KeyError_ as e:
+        raise fail(f"{e} Add it to DATA_ENCRYPTION_OLD_KEYS.") from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{count} sensitive tickets now under key {sealing.current_key().id}")
 
 
 @app.command("sla-sweep")

@@ -26,8 +26,9 @@ from src.core.config import get_settings
 from src.core.database import Database, set_database, sync_url
 
 TABLES = (
-    "sessions, user_write_positions, api_keys, ticket_photos, ticket_followers, nearby_radius, declared_holidays, "
-    "business_hours, ticket_events, tickets, sla_policies, consents, team_wards, users, teams, wards, municipalities"
+    "sensitive_access_records, sessions, user_write_positions, api_keys, ticket_photos, ticket_followers, "
+    "nearby_radius, declared_holidays, business_hours, ticket_events, tickets, sla_policies, consents, team_wards, "
+    "users, teams, wards, municipalities"
 )
 
 

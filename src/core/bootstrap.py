@@ -62,6 +62,7 @@ def resolve_target(*, serving: bool) -> Target:
     if settings.database_url:
         if serving:
             check_secret_key(settings.secret_key)
+            ensure_data_encryption_key(Target(settings.database_url, embedded=False))
         return Target(settings.database_url, embedded=False)
 
     data = Path(settings.data_dir)
@@ -76,8 +77,28 @@ def resolve_target(*, serving: bool) -> Target:
             check_secret_key(settings.secret_key)
         else:
             os.environ["SECRET_KEY"] = stored_secret_key(data)
+    ensure_data_encryption_key(Target(url, embedded=True))
     get_settings.cache_clear()
     return Target(url, embedded=True)
+
+
+def ensure_data_encryption_key(target: Target) -> None:
+    """The master key of sensitive text: DATA_ENCRYPTION_KEY, required with DATABASE_URL; for the
+    embedded database, generated once as `DATA_DIR/data_encryption_key` and exported."""
+    from src.core.sealing import KeyError_, parse_master_key, stored_master_key
+
+    settings = get_settings()
+    if not settings.data_encryption_key and not target.embedded:
+        raise SetupError(
+            "DATA_ENCRYPTION_KEY must be set when DATABASE_URL is set: 32 bytes in base64url (generate one with: "
+            'python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())").'
+        )
+    key = settings.data_encryption_key or stored_master_key(settings.data_dir)
+    try:
+        parse_master_key(key)
+    except KeyError_ as e:
+        raise SetupError(str(e)) from None
+    os.environ["DATA_ENCRYPTION_KEY"] = key
 
 
 def embedded_database_url(data: Path) -> str:

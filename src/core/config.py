@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     database_read_url: str | None = None
     read_replica_max_lag_seconds: float = Field(default=30.0, ge=0)
     secret_key: str | None = None
+    # The master key of sensitive text (src/core/sealing.py); old keys only while `rotate-keys` runs.
+    data_encryption_key: str | None = None
+    data_encryption_old_keys: str | None = None
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     sla_sweep_seconds: float = Field(default=60.0, ge=0)
     data_dir: str = ".data"

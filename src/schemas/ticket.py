@@ -2,8 +2,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
+from src.core.sealing import reveal
 from src.models.enums import EventKind, Language, SlaClock, SlaStatus, TicketCategory, TicketSeverity, TicketStatus
 from src.schemas.common import ORM, Strict
 
@@ -63,15 +64,26 @@ class TicketResponse(ORM):
     duplicate_of: uuid.UUID | None
     reopened_at: datetime | None
 
+    # A sensitive ticket's text is stored sealed (src/core/sealing.py); whoever may read the row reads it plain.
+    @field_validator("description", "address", "escalation_reason", mode="before")
+    @classmethod
+    def reveal_sealed_text(cls, value: Any) -> Any:
+        return reveal(value) if isinstance(value, str) else value
+
 
 class TicketEventResponse(ORM):
-    id: int
+    number: int  # 1, 2, 3 ... within the ticket
     ticket_id: uuid.UUID
     actor_id: uuid.UUID | None
     actor_name: str | None = None
     kind: EventKind
     data: dict[str, Any]
     created_at: datetime
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def reveal_sealed_notes(cls, data: Any) -> Any:
+        return {k: reveal(v) if isinstance(v, str) else v for k, v in data.items()} if isinstance(data, dict) else data
 
 
 class TicketDetailResponse(TicketResponse):

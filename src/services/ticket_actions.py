@@ -16,6 +16,7 @@ from src.services import access
 from src.services.live_publish import TICKET_ASSIGNED, TICKET_ESCALATED, TICKET_UPDATED, publish_ticket_event
 from src.services.principal import Principal
 from src.services.routing import route
+from src.services.sensitive_text import protect
 from src.services.ticket_events import record_event
 from src.services.ticket_service import detail_response, load_ticket
 
@@ -50,13 +51,13 @@ async def change_status(session: AsyncSession, p: Principal, ticket_id: uuid.UUI
     ticket = await load_ticket(session, p, ticket_id, access.Purpose.CHANGE, for_update=True)
     access.ensure_can_change_status(p, ticket, body.status)
     now = datetime.now(UTC)
-    previous = apply_transition(ticket, body.status, now, body.note)
+    previous = apply_transition(ticket, body.status, now, protect(ticket, body.note))
     stamp_response(ticket, now)
     await session.flush()
     await record_event(session, ticket, EventKind.STATUS_CHANGED, p.id, **{"from": previous.value, "to": body.status.value, "note": body.note})
     live = TICKET_ESCALATED if body.status is TicketStatus.ESCALATED else TICKET_UPDATED
     await publish_ticket_event(session, live, ticket)
-    return await detail_response(session, ticket)
+    return await detail_response(session, ticket, p)
 
 
 async def assign_ticket(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: AssignRequest) -> TicketDetailResponse:
@@ -91,7 +92,7 @@ async def assign_ticket(session: AsyncSession, p: Principal, ticket_id: uuid.UUI
         automatic=automatic,
     )
     await publish_ticket_event(session, TICKET_ASSIGNED, ticket)
-    return await detail_response(session, ticket)
+    return await detail_response(session, ticket, p)
 
 
 async def _team_for(session: AsyncSession, p: Principal, ticket: Ticket, team_id: uuid.UUID | None) -> Team | None:

@@ -3,13 +3,16 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.models.enums import EventKind
 from src.models.ticket import Ticket, TicketEvent
 from src.models.user import User
 from src.schemas.ticket import TicketEventResponse
+from src.services import citizen_view
+from src.services.principal import Principal
+from src.services.sensitive_text import protect_event_data
 
 
 def jsonable(value: Any) -> Any:
@@ -29,23 +32,28 @@ async def record_event(
             ticket_id=ticket.id,
             actor_id=actor_id,
             kind=kind,
-            data={k: jsonable(v) for k, v in data.items()},
+            data=protect_event_data(ticket, {k: jsonable(v) for k, v in data.items()}),
         )
     )
     await session.flush()
 
 
-async def history(session: AsyncSession, ticket: Ticket) -> list[TicketEventResponse]:
-    """Newest first; the identity column orders events written in one transaction."""
+async def history(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> list[TicketEventResponse]:
+    """Newest first; the identity column orders events written in one transaction.
+
+    Each event carries its number within the ticket (1 for the report), never the trail's
+    platform-wide sequence: gaps in that sequence would count other municipalities' activity.
+    """
+    number = func.row_number().over(order_by=TicketEvent.id).label("number")
     rows = await session.execute(
-        select(TicketEvent, User.full_name)
+        select(TicketEvent, User.full_name, number)
         .outerjoin(User, (User.id == TicketEvent.actor_id) & (User.municipality_id == TicketEvent.municipality_id))
         .where(TicketEvent.municipality_id == ticket.municipality_id, TicketEvent.ticket_id == ticket.id)
         .order_by(TicketEvent.id.desc())
     )
-    return [
+    events = [
         TicketEventResponse(
-            id=e.id,
+            number=n,
             ticket_id=e.ticket_id,
             actor_id=e.actor_id,
             actor_name=name,
@@ -53,5 +61,6 @@ async def history(session: AsyncSession, ticket: Ticket) -> list[TicketEventResp
             data=e.data,
             created_at=e.created_at,
         )
-        for e, name in rows
+        for e, name, n in rows
     ]
+    return citizen_view.history(viewer, events) if viewer is not None and citizen_view.applies(viewer) else events

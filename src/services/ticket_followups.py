@@ -64,7 +64,7 @@ async def mark_duplicate(session: AsyncSession, p: Principal, ticket_id: uuid.UU
     )
     await session.refresh(duplicate)
     await publish_ticket_event(session, TICKET_UPDATED, duplicate)
-    return await detail_response(session, duplicate)
+    return await detail_response(session, duplicate, p)
 
 
 async def _move_followers(session: AsyncSession, p: Principal, duplicate: Ticket, original: Ticket) -> int:
@@ -124,4 +124,4 @@ async def reopen(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body
         **{"from": "resolved", "to": "open"},
     )
     await publish_ticket_event(session, TICKET_UPDATED, ticket)
-    return await detail_response(session, ticket)
+    return await detail_response(session, ticket, p)

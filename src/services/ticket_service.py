@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.core import timesource
+from src.core import sealing, timesource
 from src.core.errors import Invalid
 from src.models.enums import EventKind, TicketCategory
 from src.models.municipality import Municipality
@@ -17,7 +17,7 @@ from src.models.ticket import Ticket
 from src.models.user import User
 from src.models.ward import Ward
 from src.schemas.ticket import TicketCreate, TicketDetailResponse, TicketEventResponse, TicketResponse
-from src.services import access
+from src.services import access, citizen_view
 from src.services.live_publish import TICKET_CREATED, publish_ticket_event
 from src.services.principal import Principal
 from src.services.routing import route
@@ -73,16 +73,19 @@ async def report_ticket(
     now = timesource.current_time()
     deadlines = await deadlines_for(session, municipality_id, timezone, body.category, body.severity, now)
     team = await route(session, municipality_id, body.category, ward_id)
+    sensitive = body.category is TicketCategory.GBV
+    # Sensitive text is sealed before it leaves for the database; the point is kept only as its ward.
+    seal = sealing.new_data_key().seal if sensitive else (lambda text: text)
     values = dict(
         municipality_id=municipality_id,
         category=body.category,
-        description=body.description,
+        description=seal(body.description),
         severity=body.severity,
         status="open",
-        is_sensitive=body.category is TicketCategory.GBV,
-        address=body.address or None,
-        latitude=body.latitude,
-        longitude=body.longitude,
+        is_sensitive=sensitive,
+        address=seal(body.address) if body.address else None,
+        latitude=None if sensitive else body.latitude,
+        longitude=None if sensitive else body.longitude,
         ward_id=ward_id,
         reporter_id=reporter_id,
         assigned_team_id=team.id if team else None,
@@ -147,22 +150,22 @@ async def _open_for_reading(session: AsyncSession, p: Principal, ticket_id: uuid
 
 async def get_ticket_detail(session: AsyncSession, p: Principal, ticket_id: uuid.UUID) -> TicketDetailResponse:
     ticket = await _open_for_reading(session, p, ticket_id)
-    return await detail_response(session, ticket)
+    return await detail_response(session, ticket, p)
 
 
 async def get_ticket_history(session: AsyncSession, p: Principal, ticket_id: uuid.UUID) -> list[TicketEventResponse]:
     ticket = await _open_for_reading(session, p, ticket_id)
-    return await history(session, ticket)
+    return await history(session, ticket, p)
 
 
-async def detail_response(session: AsyncSession, ticket: Ticket) -> TicketDetailResponse:
-    names = await _names(session, ticket)
+async def detail_response(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketDetailResponse:
+    """The detail as `viewer` may see it: a resident sees the citizen view (src/services/citizen_view.py)."""
+    fields = {**TicketResponse.model_validate(ticket).model_dump(), **await _names(session, ticket)}
     clock = await ticket_clock(session, ticket, await _timezone(session, ticket))
     return TicketDetailResponse(
-        **TicketResponse.model_validate(ticket).model_dump(),
+        **citizen_view.ticket_fields(viewer, fields),
         sla_status=sla_status(ticket, timesource.current_time(), clock),
-        history=await history(session, ticket),
-        **names,
+        history=await history(session, ticket, viewer),
     )
 
 

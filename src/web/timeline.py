@@ -25,6 +25,7 @@ KIND_TITLES = {
 @dataclass(frozen=True)
 class Entry:
     kind: str
+    number: int
     title: str
     text: str
     actor: str
@@ -47,7 +48,7 @@ def describe(event: TicketEventResponse, teams: dict[uuid.UUID, str], people: di
         text = f"Reported as {label(CATEGORY_LABELS, d.get('category'))}."
     elif kind is EventKind.STATUS_CHANGED:
         text = f"From {label(STATUS_LABELS, d.get('from'))} to {label(STATUS_LABELS, d.get('to'))}."
-        if d.get("note") and staff:
+        if d.get("note"):  # residents receive only the public note (src/services/citizen_view.py)
             text += f" Note: {d['note']}"
     elif kind is EventKind.ASSIGNED:
         if staff:
@@ -80,4 +81,4 @@ def describe(event: TicketEventResponse, teams: dict[uuid.UUID, str], people: di
     else:
         own = kind in (EventKind.CREATED, EventKind.REOPENED)
         actor = "You" if own else ("Municipality" if event.actor_id else "System")
-    return Entry(kind.value, KIND_TITLES[kind], text, actor, event.created_at)
+    return Entry(kind.value, event.number, KIND_TITLES[kind], text, actor, event.created_at)

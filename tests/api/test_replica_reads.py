@@ -339,3 +339,15 @@ async def test_refusals_are_the_same_with_a_replica(rclient, rdb, rworld, pair) 
     r = await rclient.get("/api/v1/tickets", headers=rworld.manager.headers)
     assert r.status_code == 401 and r.json()["code"] == "invalid_token"
     assert (await rclient.get("/api/v1/tickets", headers=rworld.admin.headers)).status_code == 200
+
+
+async def test_a_sensitive_list_read_on_the_replica_is_accounted_for_on_the_primary(rclient, rdb, rworld, pair) -> None:
+    gbv = await rworld.factory.ticket(rworld.municipality, category="gbv", description="Sensitive report")
+    pair.wait_for_replay(DATABASE)
+    with served_by(rdb) as sent:
+        r = await rclient.get("/api/v1/tickets", headers=rworld.saps_liaison.headers)
+    assert [t["id"] for t in r.json()["tickets"]] == [str(gbv.id)]
+    assert reads_tickets(sent["replica"]) and not reads_tickets(sent["primary"])
+    async with rdb.system_session() as s:
+        rows = (await s.execute(text("SELECT user_id, answer, ticket_ids FROM sensitive_access_records"))).all()
+    assert [tuple(row) for row in rows] == [(rworld.saps_liaison.user.id, "list", [gbv.id])]

@@ -16,7 +16,8 @@ TABLES = ("ticket_events, tickets, sla_policies, consents, team_wards, users, te
 FINGERPRINT = """
 SELECT md5(string_agg(concat_ws('|', t.id, t.tracking_number, t.category, t.status, t.severity, t.ward_id,
   t.assigned_team_id, t.assigned_to, t.created_at, t.first_responded_at, t.resolved_at, t.closed_at, t.escalated_at,
-  t.sla_response_deadline, t.sla_resolution_deadline, t.description, t.latitude, t.longitude), ',' ORDER BY t.id))
+  t.sla_response_deadline, t.sla_resolution_deadline,
+  CASE WHEN t.is_sensitive THEN left(t.description, 10) ELSE t.description END, t.latitude, t.longitude), ',' ORDER BY t.id))
 FROM tickets t
 """
 
@@ -143,3 +144,10 @@ async def test_the_same_seed_gives_the_same_data(seeded, db, database_url):
 async def test_loading_twice_is_refused(seeded, database_url):
     with pytest.raises(SeedError, match="TSH already exists"):
         seed_demo(database_url, 1, 10, 7, PASSWORD, now=NOW + timedelta(days=1))
+
+
+async def test_sensitive_demo_reports_are_sealed(seeded, db):
+    [(sensitive, plain, located)] = await _sql(
+        db, "SELECT count(*) FILTER (WHERE is_sensitive), count(*) FILTER (WHERE is_sensitive AND description NOT LIKE "
+            "'sealed:v1:%'), count(*) FILTER (WHERE is_sensitive AND latitude IS NOT NULL) FROM tickets")
+    assert sensitive > 0 and plain == 0 and located == 0

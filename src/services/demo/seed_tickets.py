@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 
+from src.core import sealing
 from src.services.business_clock import WorkingIndex
 from src.services.demo import seed_data as D
 
@@ -214,7 +215,9 @@ def tickets(rng: random.Random, place: Place, count: int, now: float, tracking_s
             return None if offset is None or offset == math.inf else at(timedelta(seconds=c + offset))
 
         yield (
-            time_ordered_uuid(rng, c), place.id, tracking, category, text, severity, status, gbv,
+            # GBV text is sealed as the service would seal it (random nonces: the plaintext is what repeats).
+            time_ordered_uuid(rng, c), place.id, tracking, category, sealing.new_data_key().seal(text) if gbv else text,
+            severity, status, gbv,
             None if gbv or rng.random() < 0.15 else address, lat, lon, ward_id,
             rng.choice(place.residents), team, assigned_to, LANGUAGE(rng),
             created, stamp(max(events)),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     func,
     literal,
@@ -40,7 +41,7 @@ from src.core.errors import Invalid
 from src.models.ticket import Ticket
 from src.schemas.ticket import PaginatedTicketResponse, TicketResponse
 from src.schemas.ticket_query import SortKey, SortOrder, TicketListParams
-from src.services import access
+from src.services import access, access_records, citizen_view
 from src.services.principal import Principal
 from src.services.read_model import shapes, tallies
 
@@ -125,7 +126,8 @@ def could_be_tracking_number(term: str) -> bool:
 def search_condition(source: Any, term: str | None = None, *, tracking: bool = True) -> ColumnElement[bool]:
     """The search as a condition on `source`: the given term, or the pattern parameter `pattern`."""
     pattern: Any = search_pattern(term) if term is not None else bindparam("pattern", type_=String)
-    description = source.c.description.ilike(pattern, escape="\\")
+    # A sensitive ticket's description is sealed: its search matches the tracking number only.
+    description = and_(source.c.is_sensitive.is_(False), source.c.description.ilike(pattern, escape="\\"))
     if not tracking:
         return description
     return or_(source.c.tracking_number.ilike(pattern, escape="\\"), description)
@@ -233,8 +235,9 @@ async def list_tickets(session: AsyncSession, principal: Principal, params: Tick
         result = await shapes.execute(session, stmt, {**values, "offset": offset, "limit": params.page_size})
         (total,), tickets = split(list(result.all()), 1)
         total, exact = int(total), True
+    await access_records.account_for_list(session, principal, params, tickets)
     return PaginatedTicketResponse.model_validate({
-        "tickets": tickets,
+        "tickets": [citizen_view.ticket_fields(principal, t) for t in tickets],
         "total": total,
         "total_exact": exact,
         "page": params.page,

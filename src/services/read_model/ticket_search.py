@@ -20,7 +20,7 @@ access policy's conditions; the index function only narrows which ids to read.
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, Uuid, bindparam, case, func, literal_column, select, true
+from sqlalchemy import ColumnElement, Integer, String, Uuid, bindparam, case, func, literal_column, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.schemas.ticket_query import TicketListParams
@@ -81,6 +81,11 @@ def _walk_statement(
     return with_counts([total.c.total, covered.label("covered")], page_rows(ids, params), params)
 
 
+def tracking_only_when_sensitive(t: Any) -> ColumnElement[bool]:
+    """A sensitive candidate counts only when its tracking number matches: its description is sealed."""
+    return or_(t.c.is_sensitive.is_(False), t.c.tracking_number.ilike(bindparam("pattern", type_=String), escape="\\"))
+
+
 def _gather_statement(conds: list[ColumnElement[bool]], params: TicketListParams) -> Any:
     """The matches the index finds (at most :max_rows of the municipality's), read under the
     caller's conditions: how many candidates, how many of them visible (up to CAP), the page."""
@@ -92,7 +97,7 @@ def _gather_statement(conds: list[ColumnElement[bool]], params: TicketListParams
     candidates = select(candidate).cte("candidates")
     matches = (
         select(t.c.id, t.c[SORT_COLUMNS[params.sort_by]].label("sort_key"))
-        .where(*conds, t.c.id.in_(select(candidates.c.candidate)))
+        .where(*conds, t.c.id.in_(select(candidates.c.candidate)), tracking_only_when_sensitive(t))
         .cte("matches")
     )
     counted = select(func.count()).select_from(candidates).scalar_subquery()
