@@ -152,6 +152,11 @@ def measure(base: str, token: str, path: str, pid: int) -> tuple[int, float, flo
 
 
 def main() -> int:
+    from src.core.config import get_settings
+    from src.core.sealing import stored_master_key
+
+    # The server gets DATABASE_URL, so it needs the master key the seed sealed GBV reports with.
+    os.environ.setdefault("DATA_ENCRYPTION_KEY", stored_master_key(get_settings().data_dir))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--server-url", default=None)

@@ -34,7 +34,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import PASSWORD, free_port, sign_in  # noqa: E402
 
 from src.core import bootstrap  # noqa: E402
+from src.core.config import get_settings  # noqa: E402
+from src.core.sealing import stored_master_key  # noqa: E402
 from src.services.demo.seed_service import seed_demo  # noqa: E402
+
+# The servers started here get DATABASE_URL, so they need the master key of sensitive text: the
+# one the seed sealed the demo GBV reports with (kept under DATA_DIR unless given).
+os.environ.setdefault("DATA_ENCRYPTION_KEY", stored_master_key(get_settings().data_dir))
 from tests.replica_server import ReplicaPair, find_bindir  # noqa: E402
 
 DATABASE = "khanyisa_replica_bench"

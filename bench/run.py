@@ -47,9 +47,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from src.core import bootstrap  # noqa: E402
+from src.core.config import get_settings  # noqa: E402
+from src.core.sealing import stored_master_key  # noqa: E402
 from src.services.demo import seed_data  # noqa: E402
 from src.services.demo.seed_service import seed_demo  # noqa: E402
 from src.services.read_model.ticket_query import search_pattern  # noqa: E402
+
+# The servers started here get DATABASE_URL, so they need the master key of sensitive text: the
+# one the seed sealed the demo GBV reports with (kept under DATA_DIR unless given).
+os.environ.setdefault("DATA_ENCRYPTION_KEY", stored_master_key(get_settings().data_dir))
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/khanyisa_bench"
 PASSWORD = "Demo-Pass-2026!"
