@@ -41,8 +41,10 @@ _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 def require_wrk() -> str:
     path = shutil.which("wrk")
     if path is None:
-        raise SystemExit("wrk is not installed: on Debian or Ubuntu, `apt-get install wrk` "
-                         "(after `apt-get update`); elsewhere see https://github.com/wg/wrk")
+        raise SystemExit(
+            "wrk is not installed: on Debian or Ubuntu, `apt-get install wrk` "
+            "(after `apt-get update`); elsewhere see https://github.com/wg/wrk"
+        )
     return path
 
 
@@ -63,9 +65,21 @@ def run_wrk(wrk: str, url: str, token: str, threads: int, connections: int, seco
     """One wrk run: requests per second, the p99 latency in ms and the total requests. Any
     non-2xx answer or socket error fails the run."""
     out = subprocess.run(
-        [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency",
-         "-H", f"Authorization: Bearer {token}", url],
-        capture_output=True, text=True, check=True,
+        [
+            wrk,
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw errors on {url}:\n{out}")
@@ -97,8 +111,10 @@ def main() -> None:
         for _, path in ENDPOINTS:  # a short warm-up: pool connections open, statements prepared
             run_wrk(wrk, base + path, token, args.threads, args.connections, 2)
         results: dict[str, list[tuple[float, float, float | None]]] = {name: [] for name, _ in ENDPOINTS}
-        print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, one server process, "
-              f"{args.tickets:,} tickets, as manager@tsh.demo")
+        print(
+            f"\nwrk -t{args.threads} -c{args.connections} -d{args.seconds}s, one server process, "
+            f"{args.tickets:,} tickets, as manager@tsh.demo"
+        )
         for i in range(args.repeat):
             for name, path in ENDPOINTS:
                 load, before = load_average(), cpu_seconds(server.pid)
@@ -107,15 +123,18 @@ def main() -> None:
                 cpu = (after - before) * 1000 / int(total) if before is not None and after is not None else None
                 results[name].append((rps, p99, cpu))
                 shown = f"{cpu:.2f} ms" if cpu is not None else "n/a"
-                print(f"  run {i + 1} {name:<18} {rps:>8.0f} req/s  p99 {p99:>7.1f} ms  server CPU {shown}/request"
-                      f"  (load before: {load})")
+                print(
+                    f"  run {i + 1} {name:<18} {rps:>8.0f} req/s  p99 {p99:>7.1f} ms  server CPU {shown}/request"
+                    f"  (load before: {load})"
+                )
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     health = statistics.median(r for r, _, _ in results["health"])
-    print(f"\n{'endpoint':<20}{'req/s':>9}{'p99 ms':>9}{'CPU ms':>8}{'share':>8}"
-          f"  verdict (medians of {args.repeat} runs)")
+    print(
+        f"\n{'endpoint':<20}{'req/s':>9}{'p99 ms':>9}{'CPU ms':>8}{'share':>8}  verdict (medians of {args.repeat} runs)"
+    )
     failed = False
     for name, _ in ENDPOINTS:
         rps = statistics.median(r for r, _, _ in results[name])
@@ -128,8 +147,7 @@ def main() -> None:
         print(f"{name:<20}{rps:>9.0f}{p99:>9.1f}{cpu:>8}{share:>8.0%}  {verdict}")
     print(f"load average at the end: {load_average()}")
     # Reported, not fatal (as bench/run.py does): `make bench` goes on to the export benchmark.
-    print(f"target: list and metrics at {TARGET_SHARE:.0%} of /health's throughput: "
-          f"{'NOT MET' if failed else 'met'}")
+    print(f"target: list and metrics at {TARGET_SHARE:.0%} of /health's throughput: {'NOT MET' if failed else 'met'}")
 
 
 if __name__ == "__main__":

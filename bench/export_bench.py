@@ -103,7 +103,8 @@ def seed(database_dsn: str, rows: int) -> tuple[uuid.UUID, uuid.UUID, str]:
             "INSERT INTO wards (municipality_id, code, name) VALUES (%s, 'BEN-W001', 'Ward 1') RETURNING id", (mun,)
         ).fetchone()[0]
         team = conn.execute(
-            "INSERT INTO teams (municipality_id, name, category) VALUES (%s, 'Water team', 'water') RETURNING id", (mun,)
+            "INSERT INTO teams (municipality_id, name, category) VALUES (%s, 'Water team', 'water') RETURNING id",
+            (mun,),
         ).fetchone()[0]
         manager = conn.execute(
             "INSERT INTO users (municipality_id, email, full_name, role, password_hash) "
@@ -120,10 +121,28 @@ def seed(database_dsn: str, rows: int) -> tuple[uuid.UUID, uuid.UUID, str]:
 
 def start_server(database_url: str, secret: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": secret, "SLA_SWEEP_SECONDS": "0", "RATE_LIMITS": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret,
+        "SLA_SWEEP_SECONDS": "0",
+        "RATE_LIMITS": "false",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "src.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

@@ -52,7 +52,12 @@ def endpoints(number: str) -> list[tuple[str, str, dict[str, str | int], int | N
         ("public heatmap", f"{PUBLIC}/municipalities/{TSH}/heatmap", {}, LIMIT),
         ("public wards", f"{PUBLIC}/municipalities/{TSH}/wards", {}, LIMIT),
         ("open311 requests.json", f"{OPEN311}/requests.json", j, LIMIT),
-        ("open311 requests open water", f"{OPEN311}/requests.json", {**j, "status": "open", "service_code": "water"}, LIMIT),
+        (
+            "open311 requests open water",
+            f"{OPEN311}/requests.json",
+            {**j, "status": "open", "service_code": "water"},
+            LIMIT,
+        ),
         ("open311 requests page_size 50", f"{OPEN311}/requests.json", {**j, "page_size": 50}, None),
         ("open311 request by id", f"{OPEN311}/requests/{number}.json", j, None),
         ("open311 services.json", f"{OPEN311}/services.json", j, None),
@@ -86,8 +91,10 @@ def first_requests(client: httpx.Client, shapes: list) -> None:
         ms, r = timed(client, f"{PUBLIC}/municipalities/{TSH}/stats", {"months": months})
         r.raise_for_status()
         misses.append(ms)
-    print(f"  stats, months 1..23 but 6 ({len(misses)} misses): median {statistics.median(misses):.1f} ms, "
-          f"min {min(misses):.1f} (1 month), max {max(misses):.1f} (23 months: {misses[-1]:.1f})")
+    print(
+        f"  stats, months 1..23 but 6 ({len(misses)} misses): median {statistics.median(misses):.1f} ms, "
+        f"min {min(misses):.1f} (1 month), max {max(misses):.1f} (23 months: {misses[-1]:.1f})"
+    )
     ms, r = timed(client, "/public", {"municipality": "CPT"})
     print(f"  /public page, another municipality (misses)  {ms:>9.1f} ms")
 
@@ -117,7 +124,9 @@ def report(times: dict[str, list[float]], shapes: list, rows: int) -> bool:
         ok = ok and not over
         verdict = "" if limit is None else ("OVER" if over else "ok")
         print(f"{name:<32}{p50[name]:>9.2f}{p95:>9.2f}{ratio:>10.2f}{(f'{limit}x' if limit else ''):>7}  {verdict}")
-    print(f"(open311 requests.json answers {rows} requests per page: the default page_size of 1000 over the last 90 days)")
+    print(
+        f"(open311 requests.json answers {rows} requests per page: the default page_size of 1000 over the last 90 days)"
+    )
     return ok
 
 
@@ -138,7 +147,8 @@ def main() -> None:
     with psycopg.connect(list_bench.dsn(url)) as conn:
         number = conn.execute(
             "SELECT t.tracking_number FROM tickets t JOIN municipalities m ON m.id = t.municipality_id "
-            "WHERE m.code = %s AND NOT t.is_sensitive ORDER BY t.created_at DESC LIMIT 1", (TSH,)
+            "WHERE m.code = %s AND NOT t.is_sensitive ORDER BY t.created_at DESC LIMIT 1",
+            (TSH,),
         ).fetchone()[0]
     shapes = endpoints(number)
     port = list_bench.free_port()

@@ -55,8 +55,16 @@ REQUESTS = [
 
 def start(env_extra: dict[str, str], port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_READ_URL")}
-    env.update(SECRET_KEY=os.environ["SECRET_KEY"], SLA_SWEEP_SECONDS="0", LOG_LEVEL="warning", RATE_LIMITS="false", **env_extra)
-    proc = subprocess.Popen([sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env)
+    env.update(
+        SECRET_KEY=os.environ["SECRET_KEY"],
+        SLA_SWEEP_SECONDS="0",
+        LOG_LEVEL="warning",
+        RATE_LIMITS="false",
+        **env_extra,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -85,7 +93,11 @@ def timed(clients: dict[str, httpx.Client], rounds: int, warmup: int) -> dict[st
 
 def replica_transactions(pair: ReplicaPair) -> int:
     with pair.replica.connect(DATABASE) as conn:
-        return int(conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (DATABASE,)).fetchone()[0])  # type: ignore[index]
+        return int(
+            conn.execute(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (DATABASE,)
+            ).fetchone()[0]
+        )  # type: ignore[index]
 
 
 def began(conn) -> int:
@@ -109,11 +121,17 @@ async def round_trips(pair: ReplicaPair) -> None:
             engines["replica"] = db.replica.engine.sync_engine
         counts = {name: [0, 0, 0] for name in engines}
         for name, engine in engines.items():
-            event.listen(engine, "before_cursor_execute", lambda *a, _n=name, _c=counts: _c[_n].__setitem__(0, _c[_n][0] + 1))
-            event.listen(engine, "begin", lambda conn, _n=name, _c=counts: _c[_n].__setitem__(1, _c[_n][1] + began(conn)))
+            event.listen(
+                engine, "before_cursor_execute", lambda *a, _n=name, _c=counts: _c[_n].__setitem__(0, _c[_n][0] + 1)
+            )
+            event.listen(
+                engine, "begin", lambda conn, _n=name, _c=counts: _c[_n].__setitem__(1, _c[_n][1] + began(conn))
+            )
             event.listen(engine, "checkout", lambda *a, _n=name, _c=counts: _c[_n].__setitem__(2, _c[_n][2] + 1))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            token = (await client.post("/api/v1/auth/token", data={"username": "manager@tsh.demo", "password": PASSWORD})).json()
+            token = (
+                await client.post("/api/v1/auth/token", data={"username": "manager@tsh.demo", "password": PASSWORD})
+            ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
             for name, method, path in REQUESTS[1:]:
                 for _ in range(3):  # warm the statement caches
@@ -153,7 +171,9 @@ def main() -> None:
 
         ports = {"primary only": free_port(), "with replica": free_port()}
         servers.append(start({"DATABASE_URL": url}, ports["primary only"]))
-        servers.append(start({"DATABASE_URL": url, "DATABASE_READ_URL": pair.replica.url(DATABASE)}, ports["with replica"]))
+        servers.append(
+            start({"DATABASE_URL": url, "DATABASE_READ_URL": pair.replica.url(DATABASE)}, ports["with replica"])
+        )
         clients = {server: sign_in(port) for server, port in ports.items()}
         before = replica_transactions(pair)
         times = timed(clients, args.rounds, args.warmup)

@@ -61,8 +61,12 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/khanyisa_bench"
 PASSWORD = "Demo-Pass-2026!"
 LIST = "/api/v1/tickets"
 LAST_PAGE = {"page": 199, "page_size": 50}  # rows 9,950-9,999: the deepest page a list serves
-SORTS = {"default": {}, "severity": {"sort_by": "severity"}, "status": {"sort_by": "status"},
-         "deadline": {"sort_by": "sla_resolution_deadline"}}
+SORTS = {
+    "default": {},
+    "severity": {"sort_by": "severity"},
+    "status": {"sort_by": "status"},
+    "deadline": {"sort_by": "sla_resolution_deadline"},
+}
 STATUSES = ("open", "in_progress", "escalated", "resolved", "closed")
 # name, path, query, allowed p50 ratio to /health
 LIST_PROBES = [
@@ -78,13 +82,43 @@ LIST_PROBES = [
     ("dashboard trends 30d", "/api/v1/dashboard/trends", {}, None),
 ]
 # The search ladder: (share of TSH's visible tickets it is chosen for, term).
-LADDER = [("none", "xylophone"), ("~0.1 %", "pothole on Park"), ("~1 %", "stray dogs"), ("~10 %", "leaking"),
-          ("~50 %", "the"), ("phrase", "and station")]
+LADDER = [
+    ("none", "xylophone"),
+    ("~0.1 %", "pothole on Park"),
+    ("~1 %", "stray dogs"),
+    ("~10 %", "leaking"),
+    ("~50 %", "the"),
+    ("phrase", "and station"),
+]
 SEARCH_LIMIT = 10
-SEARCH_PROBES = [("health", "/health", {}, None),
-                 *((f"search '{term}'", LIST, {"search": term}, SEARCH_LIMIT) for _, term in LADDER)]
-FRESH_WORDS = ["water", "road", "street", "near", "since", "leak", "the", "light", "meter", "drain", "power", "park",
-               "pipe", "sewer", "refuse", "avenue", "drive", "station", "school", "clinic", "outage", "pothole"]
+SEARCH_PROBES = [
+    ("health", "/health", {}, None),
+    *((f"search '{term}'", LIST, {"search": term}, SEARCH_LIMIT) for _, term in LADDER),
+]
+FRESH_WORDS = [
+    "water",
+    "road",
+    "street",
+    "near",
+    "since",
+    "leak",
+    "the",
+    "light",
+    "meter",
+    "drain",
+    "power",
+    "park",
+    "pipe",
+    "sewer",
+    "refuse",
+    "avenue",
+    "drive",
+    "station",
+    "school",
+    "clinic",
+    "outage",
+    "pothole",
+]
 JUMP = 3.0
 WRITE_LIMIT = 5.0
 GROWTH_LIMIT = 0.20
@@ -142,8 +176,14 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(48), SLA_SWEEP_SECONDS="0", LOG_LEVEL="warning",
-               RATE_LIMITS="false")  # one user's thousands of timed requests are the point here
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        SLA_SWEEP_SECONDS="0",
+        LOG_LEVEL="warning",
+        RATE_LIMITS="false",
+    )  # one user's thousands of timed requests are the point here
     proc = subprocess.Popen(
         [sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
     )
@@ -195,7 +235,9 @@ def report(times: dict[str, list[float]], probes: list, title: str, first: dict[
     """p50/p95 after the 20th execution, the ratio to /health, and the jump check; True if all pass."""
     health = statistics.median(settled(times["health"]))
     ok = True
-    print(f"\n{title}\n{'probe':<36}{'first':>8}{'p50 ms':>9}{'p95 ms':>9}{'x health':>10}{'limit':>7}{'1-5 ms':>9}  verdict")
+    print(
+        f"\n{title}\n{'probe':<36}{'first':>8}{'p50 ms':>9}{'p95 ms':>9}{'x health':>10}{'limit':>7}{'1-5 ms':>9}  verdict"
+    )
     for name, *_, limit in probes:
         values = settled(times[name])
         p50 = statistics.median(values)
@@ -209,8 +251,10 @@ def report(times: dict[str, list[float]], probes: list, title: str, first: dict[
             verdicts.append("JUMP")
         ok = ok and not verdicts
         opening = f"{first[name]:>8.1f}" if first and name in first else f"{'':>8}"
-        print(f"{name:<36}{opening}{p50:>9.2f}{p95:>9.2f}{p50 / health:>10.2f}{(f'{limit}x' if limit else ''):>7}"
-              f"{early:>9.2f}  {' '.join(verdicts) or ('ok' if limit else '')}")
+        print(
+            f"{name:<36}{opening}{p50:>9.2f}{p95:>9.2f}{p50 / health:>10.2f}{(f'{limit}x' if limit else ''):>7}"
+            f"{early:>9.2f}  {' '.join(verdicts) or ('ok' if limit else '')}"
+        )
     return ok
 
 
@@ -224,8 +268,10 @@ def facts(url: str) -> None:
             " FROM tickets t JOIN municipalities m ON m.id = t.municipality_id WHERE m.code = 'TSH'"
         ).fetchone()
         total = conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        print(f"tickets: {total:,} in all; TSH {row[0]:,} ({row[1]:,} visible to its manager; open backlog {row[2]:,},"
-              f" closed {row[3]:,})")
+        print(
+            f"tickets: {total:,} in all; TSH {row[0]:,} ({row[1]:,} visible to its manager; open backlog {row[2]:,},"
+            f" closed {row[3]:,})"
+        )
         for share, term in LADDER:
             pattern = search_pattern(term)
             n = conn.execute(
@@ -256,9 +302,14 @@ def search_loop(port: int, stop: Any, searched: Any) -> None:
 def demo_description(rng: random.Random) -> str:
     """A water report worded like the demo data's, so the reports this benchmark adds do not change
     how dense a search term is among the newest tickets."""
-    words = {"street": rng.choice(seed_data.STREETS), "street2": rng.choice(seed_data.STREETS),
-             "suburb": rng.choice(seed_data.SUBURBS["TSH"]), "when": rng.choice(seed_data.WHEN),
-             "landmark": rng.choice(seed_data.LANDMARKS), "number": rng.randint(1, 300)}
+    words = {
+        "street": rng.choice(seed_data.STREETS),
+        "street2": rng.choice(seed_data.STREETS),
+        "suburb": rng.choice(seed_data.SUBURBS["TSH"]),
+        "when": rng.choice(seed_data.WHEN),
+        "landmark": rng.choice(seed_data.LANDMARKS),
+        "number": rng.randint(1, 300),
+    }
     return rng.choice(seed_data.TEMPLATES["water"]).format(**words)
 
 
@@ -308,16 +359,16 @@ def writes_beside_searches(url: str, port: int, posts: int) -> bool:
     p95 = quiet[min(len(quiet) - 1, int(len(quiet) * 0.95))]
     slowest = loaded[-1]
     verdict = "ok" if slowest < WRITE_LIMIT * p95 else "OVER"
-    print(f"\nwrites beside searches: POST /tickets quiet p50 {statistics.median(quiet):.1f} ms, p95 {p95:.1f} ms;"
-          f" while {searched.value} searches ran: p50 {statistics.median(loaded):.1f} ms, slowest {slowest:.1f} ms"
-          f" ({slowest / p95:.2f}x the quiet p95, limit {WRITE_LIMIT:.0f}x)  {verdict}\n"
-          f"  sessions seen waiting for a lock meanwhile (sampled every 10 ms): {len(waits)} {sorted(set(waits))[:3]}")
+    print(
+        f"\nwrites beside searches: POST /tickets quiet p50 {statistics.median(quiet):.1f} ms, p95 {p95:.1f} ms;"
+        f" while {searched.value} searches ran: p50 {statistics.median(loaded):.1f} ms, slowest {slowest:.1f} ms"
+        f" ({slowest / p95:.2f}x the quiet p95, limit {WRITE_LIMIT:.0f}x)  {verdict}\n"
+        f"  sessions seen waiting for a lock meanwhile (sampled every 10 ms): {len(waits)} {sorted(set(waits))[:3]}"
+    )
     return verdict == "ok"
 
 
-CLOSED_TSH = (
-    "SELECT count(*) FROM tickets t JOIN municipalities m ON m.id = t.municipality_id WHERE m.code = 'TSH' AND t.status = 'closed'"
-)
+CLOSED_TSH = "SELECT count(*) FROM tickets t JOIN municipalities m ON m.id = t.municipality_id WHERE m.code = 'TSH' AND t.status = 'closed'"
 
 
 def grown_copy(url: str) -> str:
@@ -353,10 +404,14 @@ def grow(url: str) -> None:
         added = conn.execute(GROW_SQL).rowcount
     with psycopg.connect(dsn(url), autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) tickets")
-        conn.execute("ANALYZE ticket_status_tallies, ticket_tallies, ticket_ward_tallies, ticket_hours, ticket_deadlines")
+        conn.execute(
+            "ANALYZE ticket_status_tallies, ticket_tallies, ticket_ward_tallies, ticket_hours, ticket_deadlines"
+        )
         drift = conn.execute("SELECT count(*) FROM ticket_tallies_drift()").fetchone()[0]
-    print(f"growth: {added:,} closed TSH tickets copied one year back, through the triggers, "
-          f"in {time.monotonic() - started:.1f}s (tally drift afterwards: {drift})")
+    print(
+        f"growth: {added:,} closed TSH tickets copied one year back, through the triggers, "
+        f"in {time.monotonic() - started:.1f}s (tally drift afterwards: {drift})"
+    )
 
 
 def compare(before: dict[str, list[float]], after: dict[str, list[float]], probes: list) -> bool:
@@ -379,8 +434,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=60, help="executions of each probe (at least 21)")
     parser.add_argument("--posts", type=int, default=40, help="POST /tickets timed alone and beside searches")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database when it holds --tickets tickets, and its grown copy when it is one")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database when it holds --tickets tickets, and its grown copy when it is one",
+    )
     parser.add_argument("--no-growth", action="store_true")
     args = parser.parse_args()
     rounds = max(args.rounds, 21)

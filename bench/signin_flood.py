@@ -60,7 +60,9 @@ os.environ.setdefault("DATA_ENCRYPTION_KEY", stored_master_key(get_settings().da
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/khanyisa_bench_signin"
 PASSWORD = "Demo-Pass-2026!"
-ACCOUNTS = [f"{role}@tsh.demo" for role in ("manager", "admin", "ward_councillor", "field_worker", "saps_liaison", "citizen")]
+ACCOUNTS = [
+    f"{role}@tsh.demo" for role in ("manager", "admin", "ward_councillor", "field_worker", "saps_liaison", "citizen")
+]
 ATTACKER, USERS, MONITOR = "10.66.0.1", "10.20.0.2", "10.30.0.3"
 SIGN_IN_EVERY = 0.5
 
@@ -88,12 +90,21 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, redis_url: str | None) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(48), SLA_SWEEP_SECONDS="0",
-               LOG_LEVEL="warning", TRUSTED_PROXIES="127.0.0.1", RATE_LIMITS="true")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        SLA_SWEEP_SECONDS="0",
+        LOG_LEVEL="warning",
+        TRUSTED_PROXIES="127.0.0.1",
+        RATE_LIMITS="true",
+    )
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
-    proc = subprocess.Popen([sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -124,8 +135,10 @@ async def _flood(base: str, kind: str, clients: int, seconds: float, counts: dic
     def request() -> bytes:
         if kind == "guess":
             body = f"username=user{random.randrange(10**6)}%40tsh.demo&password={secrets.token_hex(8)}".encode()
-            head = (f"POST /api/v1/auth/token HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-For: {ATTACKER}\r\n"
-                    f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n")
+            head = (
+                f"POST /api/v1/auth/token HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-For: {ATTACKER}\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
             return head.encode() + body
         return f"GET /health HTTP/1.1\r\nHost: {host}\r\nX-Forwarded-For: {ATTACKER}\r\n\r\n".encode()
 
@@ -138,8 +151,14 @@ async def _flood(base: str, kind: str, clients: int, seconds: float, counts: dic
                 writer.write(request())
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=max(0.1, stop - time.monotonic()))
                 status = head.split(b" ", 2)[1].decode()
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 await reader.readexactly(length)
                 counts[status] = counts.get(status, 0) + 1
                 if b"connection: close" in head.lower():
@@ -157,7 +176,9 @@ async def _flood(base: str, kind: str, clients: int, seconds: float, counts: dic
     await asyncio.gather(*(one() for _ in range(clients)))
 
 
-def flood_process(base: str, kind: str, clients: int, seconds: float, out: "multiprocessing.Queue[dict[str, int]]") -> None:
+def flood_process(
+    base: str, kind: str, clients: int, seconds: float, out: "multiprocessing.Queue[dict[str, int]]"
+) -> None:
     counts: dict[str, int] = {}
     asyncio.run(_flood(base, kind, clients, seconds, counts))
     out.put(counts)
@@ -183,7 +204,9 @@ async def observe(base: str, seconds: float) -> tuple[list[float], list[float], 
             i = 0
             while time.monotonic() < stop:
                 started = time.perf_counter()
-                r = await users.post("/api/v1/auth/token", data={"username": ACCOUNTS[i % len(ACCOUNTS)], "password": PASSWORD})
+                r = await users.post(
+                    "/api/v1/auth/token", data={"username": ACCOUNTS[i % len(ACCOUNTS)], "password": PASSWORD}
+                )
                 sign_ins.append((time.perf_counter() - started) * 1000)
                 if r.status_code != 200:
                     failures += 1
@@ -206,7 +229,9 @@ async def observe(base: str, seconds: float) -> tuple[list[float], list[float], 
     return sign_ins, health, failures
 
 
-def phase(base: str, kind: str | None, clients: int, seconds: float) -> tuple[list[float], list[float], int, dict[str, int]]:
+def phase(
+    base: str, kind: str | None, clients: int, seconds: float
+) -> tuple[list[float], list[float], int, dict[str, int]]:
     """One phase: the flood of `kind` (none when idle) while legitimate users and the monitor are timed."""
     counts: dict[str, int] = {}
     proc = None
@@ -230,7 +255,9 @@ class Phase:
     answers: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def add(self, sign_ins: list[float], health: list[float], failures: int, answers: dict[str, int], seconds: float) -> None:
+    def add(
+        self, sign_ins: list[float], health: list[float], failures: int, answers: dict[str, int], seconds: float
+    ) -> None:
         self.sign_ins += sign_ins
         self.health += health
         self.failures += failures
@@ -274,15 +301,21 @@ def main() -> None:
             guessing.add(*phase(base, "guess", args.clients, args.seconds), args.seconds)
             time.sleep(PAUSE_SECONDS)  # guesses admitted before the limit may still be hashing
         peak = memory_mb(server.pid, "VmHWM")
-        print(f"\ncounters: {'Redis' if redis_url else 'in-process'}; {args.clients} flood clients, "
-              f"{args.rounds} x {args.seconds:.0f} s of each phase\n")
-        print(f"{'phase':<14}{'sign-in p50':>12}{'p95':>9}{'n':>4}{'fail':>5}{'/health p50':>13}{'p95':>8}{'n':>6}  flood answers")
+        print(
+            f"\ncounters: {'Redis' if redis_url else 'in-process'}; {args.clients} flood clients, "
+            f"{args.rounds} x {args.seconds:.0f} s of each phase\n"
+        )
+        print(
+            f"{'phase':<14}{'sign-in p50':>12}{'p95':>9}{'n':>4}{'fail':>5}{'/health p50':>13}{'p95':>8}{'n':>6}  flood answers"
+        )
         for name, ph in (("idle", idle), ("/health flood", flood), ("guessing", guessing)):
             total = sum(ph.answers.values())
             answers = ", ".join(f"{code}: {n}" for code, n in sorted(ph.answers.items())) or "-"
             rate = f" ({total / ph.seconds:.0f}/s)" if total else ""
-            print(f"{name:<14}{p50(ph.sign_ins):>12.1f}{p95(ph.sign_ins):>9.1f}{len(ph.sign_ins):>4}{ph.failures:>5}"
-                  f"{p50(ph.health):>13.2f}{p95(ph.health):>8.2f}{len(ph.health):>6}  {answers}{rate}")
+            print(
+                f"{name:<14}{p50(ph.sign_ins):>12.1f}{p95(ph.sign_ins):>9.1f}{len(ph.sign_ins):>4}{ph.failures:>5}"
+                f"{p50(ph.health):>13.2f}{p95(ph.health):>8.2f}{len(ph.health):>6}  {answers}{rate}"
+            )
         sign_in_ratio = p50(guessing.sign_ins) / p50(idle.sign_ins)
         health_ratio = p50(guessing.health) / p50(flood.health)
         checks = [

@@ -120,9 +120,7 @@ def _load_demo(url: str, municipalities: int, tickets: int, seed: int, password:
         if e.name not in ("src.services.demo.seed_service",):
             raise
         raise SetupError("the demo data loader (src/services/demo/seed_service.py) is not available") from None
-    logins = seed_demo(
-        database_url=url, municipalities=municipalities, tickets=tickets, seed=seed, password=password
-    )
+    logins = seed_demo(database_url=url, municipalities=municipalities, tickets=tickets, seed=seed, password=password)
     return list(logins)
 
 

@@ -22,8 +22,12 @@ log = logging.getLogger("khanyisa")
 def create_app() -> FastAPI:
     docs = get_settings().api_docs
     app = FastAPI(
-        title="Khanyisa", version="1.0.0", lifespan=lifespan,
-        docs_url="/docs" if docs else None, redoc_url=None, openapi_url="/openapi.json" if docs else None,
+        title="Khanyisa",
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
     install_log_hygiene()

@@ -20,7 +20,10 @@ from src.services import session_service
 
 PASSWORD = "Test-Pass-2026!"
 
-SQUARE = {"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -25.9], [28.0, -25.9], [28.0, -26.0]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -25.9], [28.0, -25.9], [28.0, -26.0]]],
+}
 
 
 @lru_cache
@@ -154,13 +157,26 @@ class Factory:
         return token
 
     async def sla(
-        self, mun: Municipality, category: str | None, severity: str | None, response: float, resolution: float,
+        self,
+        mun: Municipality,
+        category: str | None,
+        severity: str | None,
+        response: float,
+        resolution: float,
         clock: str = "24x7",
     ) -> None:
         """A policy; on the wall clock unless told, so that deadlines are plain sums of hours."""
         async with self.db.system_session() as s:
-            s.add(SlaPolicy(municipality_id=mun.id, category=category, severity=severity,
-                            response_hours=response, resolution_hours=resolution, clock=clock))
+            s.add(
+                SlaPolicy(
+                    municipality_id=mun.id,
+                    category=category,
+                    severity=severity,
+                    response_hours=response,
+                    resolution_hours=resolution,
+                    clock=clock,
+                )
+            )
 
     async def world(self, code: str | None = None) -> World:
         mun = await self.municipality(code)

@@ -62,7 +62,19 @@ class Server:
 
     def start(self) -> None:
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data}"
-        self.run("pg_ctl", "-D", str(self.data), "-l", str(self.data / "server.log"), "-o", options, "-w", "-t", "60", "start")
+        self.run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.data / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         self.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
@@ -87,13 +99,40 @@ class ReplicaPair:
             shutil.chown(self.root, SYSTEM_USER, SYSTEM_USER)
         self.root.chmod(0o700)
         p = self.primary
-        p.run("initdb", "-D", str(p.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale", "C.UTF-8")
+        p.run(
+            "initdb",
+            "-D",
+            str(p.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+        )
         with open(p.data / "postgresql.conf", "a") as conf:  # small and quick; durability is not under test
             conf.write("\nfsync = off\nfull_page_writes = off\nshared_buffers = 32MB\nmax_wal_senders = 4\n")
         p.start()
         r = self.replica
-        p.run("pg_basebackup", "-h", "127.0.0.1", "-p", str(p.port), "-U", "postgres", "-D", str(r.data),
-              "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
+        p.run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(p.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(r.data),
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
         r.start()
 
     def remove(self) -> None:

@@ -33,10 +33,12 @@ def _outside_the_door(matches) -> list[str]:
 def test_only_the_access_policy_builds_ticket_visibility_filters():
     """Comparisons on Ticket.is_sensitive / Ticket.reporter_id decide visibility; they live in access.py."""
     offenders = _outside_the_door(
-        lambda node: isinstance(node, ast.Attribute)
-        and node.attr in VISIBILITY_COLUMNS
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "Ticket"
+        lambda node: (
+            isinstance(node, ast.Attribute)
+            and node.attr in VISIBILITY_COLUMNS
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "Ticket"
+        )
     )
     assert offenders == []
 
@@ -44,10 +46,12 @@ def test_only_the_access_policy_builds_ticket_visibility_filters():
 def test_ticket_selects_start_from_the_access_policy():
     """`select(Ticket)` outside the access policy and system jobs would bypass the one door."""
     offenders = _outside_the_door(
-        lambda node: isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "select"
-        and any(isinstance(a, ast.Name) and a.id == "Ticket" for a in node.args)
+        lambda node: (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "select"
+            and any(isinstance(a, ast.Name) and a.id == "Ticket" for a in node.args)
+        )
     )
     assert offenders == []
 
@@ -57,7 +61,11 @@ def test_no_naive_datetimes():
     for rel, tree in _modules():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                if node.func.attr in {"utcnow", "today"} and isinstance(node.func.value, ast.Name) and node.func.value.id == "datetime":
+                if (
+                    node.func.attr in {"utcnow", "today"}
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "datetime"
+                ):
                     offenders.append(f"{rel}:{node.lineno} datetime.{node.func.attr}()")
                 is_sql = isinstance(node.func.value, ast.Name) and node.func.value.id == "func"
                 if node.func.attr == "now" and not node.args and not node.keywords and not is_sql:
@@ -72,7 +80,9 @@ def test_no_xml_is_parsed_anywhere():
     for rel, tree in _modules():
         for node in ast.walk(tree):
             if (
-                isinstance(node, ast.Attribute) and node.attr in parsers and isinstance(node.value, ast.Name)
+                isinstance(node, ast.Attribute)
+                and node.attr in parsers
+                and isinstance(node.value, ast.Name)
                 and node.value.id in {"ET", "ElementTree", "etree", "minidom", "expat"}
             ):
                 offenders.append(f"{rel}:{node.lineno}")

@@ -47,13 +47,32 @@ async def cli(database_url: str, *args: str, **env: str) -> Result:
 
 
 def municipality_args(code: str, timezone: str = "Africa/Johannesburg") -> list[str]:
-    return ["create-municipality", "--code", code, "--name", "Kouga Local", "--province", "Eastern Cape",
-            "--timezone", timezone]
+    return [
+        "create-municipality",
+        "--code",
+        code,
+        "--name",
+        "Kouga Local",
+        "--province",
+        "Eastern Cape",
+        "--timezone",
+        timezone,
+    ]
 
 
 def user_args(email: str, role: str, municipality: str = "KGA", *extra: str) -> list[str]:
-    return ["create-user", "--municipality", municipality, "--email", email, "--password", PASSWORD,
-            "--role", role, *extra]
+    return [
+        "create-user",
+        "--municipality",
+        municipality,
+        "--email",
+        email,
+        "--password",
+        PASSWORD,
+        "--role",
+        role,
+        *extra,
+    ]
 
 
 async def test_create_municipality_validates_and_refuses_duplicates(db, database_url):
@@ -75,8 +94,17 @@ async def test_create_municipality_validates_and_refuses_duplicates(db, database
     assert blank.code == 1 and "--name must be 1-200 characters" in blank.err
 
     async with db.system_session() as s:
-        rows = (await s.execute(select(Municipality.code, Municipality.name, Municipality.province,
-                                       Municipality.timezone, Municipality.is_active))).all()
+        rows = (
+            await s.execute(
+                select(
+                    Municipality.code,
+                    Municipality.name,
+                    Municipality.province,
+                    Municipality.timezone,
+                    Municipality.is_active,
+                )
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [("KGA", "Kouga Local", "Eastern Cape", "Africa/Johannesburg", True)]
 
 
@@ -85,7 +113,9 @@ async def test_create_user_then_sign_in_through_the_api(db, database_url, client
     ward = await factory.ward(mun, code="KGA-W007")
     await factory.municipality("OTH")
 
-    made = await cli(database_url, *user_args("Thandi.Manager@Example.ORG", "manager", "kga", "--full-name", "Thandi M"))
+    made = await cli(
+        database_url, *user_args("Thandi.Manager@Example.ORG", "manager", "kga", "--full-name", "Thandi M")
+    )
     assert made.code == 0, made.err
     assert "created manager thandi.manager@example.org in KGA" in made.out
 
@@ -107,10 +137,7 @@ async def test_create_user_then_sign_in_through_the_api(db, database_url, client
     assert bad_email.code == 1 and "invalid email" in bad_email.err
 
     async with db.system_session() as s:
-        users = {
-            u.email: u
-            for u in (await s.execute(select(User).where(User.municipality_id == mun.id))).scalars()
-        }
+        users = {u.email: u for u in (await s.execute(select(User).where(User.municipality_id == mun.id))).scalars()}
     assert set(users) == {"thandi.manager@example.org", "cllr2@example.org"}
     manager = users["thandi.manager@example.org"]
     assert (manager.role, manager.full_name, manager.ward_id, manager.is_active) == ("manager", "Thandi M", None, True)
@@ -124,8 +151,13 @@ async def test_create_user_then_sign_in_through_the_api(db, database_url, client
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
     assert me.status_code == 200
     assert (me.json()["email"], me.json()["role"], me.json()["municipality_code"]) == (
-        "thandi.manager@example.org", "manager", "KGA")
-    wrong = await client.post("/api/v1/auth/token", data={"username": "thandi.manager@example.org", "password": "x" * 12})
+        "thandi.manager@example.org",
+        "manager",
+        "KGA",
+    )
+    wrong = await client.post(
+        "/api/v1/auth/token", data={"username": "thandi.manager@example.org", "password": "x" * 12}
+    )
     assert wrong.status_code == 401
 
 

@@ -44,7 +44,10 @@ async def test_rotation_rewraps_every_data_key(db, database_url, client, world, 
         _use_key(monkeypatch, new)  # the old key is gone: the new one alone opens everything
         d = (await client.get(f"{API}/{t['id']}", headers=world.saps_liaison.headers)).json()
         assert (d["description"], d["address"], d["escalation_reason"]) == (
-            "Kept in the house", "2 Oak Lane", "Protection order sought")
+            "Kept in the house",
+            "2 Oak Lane",
+            "Protection order sought",
+        )
         assert [e["data"]["note"] for e in d["history"] if e["kind"] == "status_changed"] == ["Protection order sought"]
     finally:
         monkeypatch.undo()

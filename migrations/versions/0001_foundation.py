@@ -206,18 +206,21 @@ GRANT EXECUTE ON FUNCTION app_municipality_id(), app_user_id(), app_role() TO {A
 
 # Row-level security: the municipality of the transaction, and for tickets (and through them their
 # events) the sensitivity firewall: GBV rows only for admins, SAPS liaisons and the reporter.
-RLS = "\n".join(
-    f"""ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
+RLS = (
+    "\n".join(
+        f"""ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON {t} USING (municipality_id = app_municipality_id())
   WITH CHECK (municipality_id = app_municipality_id());"""
-    for t in TENANT_TABLES
-) + """
+        for t in TENANT_TABLES
+    )
+    + """
 CREATE POLICY sensitive_firewall ON tickets AS RESTRICTIVE USING (
   NOT is_sensitive OR app_role() IN ('admin', 'saps_liaison') OR reporter_id = app_user_id());
 CREATE POLICY sensitive_firewall ON ticket_events AS RESTRICTIVE USING (
   EXISTS (SELECT 1 FROM tickets t WHERE t.municipality_id = ticket_events.municipality_id
           AND t.id = ticket_events.ticket_id));
 """
+)
 
 DOWNGRADE = f"""
 DROP TABLE IF EXISTS ticket_events, tickets, sla_policies, consents CASCADE;

@@ -89,7 +89,8 @@ def _tally_table(name: str, dims: tuple[str, ...]) -> str:
     cols = [f"{d} {types[d]}" for d in dims]
     cols += [f"{m} {'numeric' if m == 'response_seconds' else 'bigint'} NOT NULL DEFAULT 0" for m in MEASURES]
     return (
-        f"CREATE TABLE {name} (\n  " + ",\n  ".join(cols)
+        f"CREATE TABLE {name} (\n  "
+        + ",\n  ".join(cols)
         + f",\n  CONSTRAINT uq_{name} UNIQUE NULLS NOT DISTINCT ({', '.join(dims)})\n);"
     )
 
@@ -218,7 +219,8 @@ def _functions() -> str:
     )
     clear = "".join(f"\n  DELETE FROM {t};" for t in (*TALLIES, *HOUR_TABLES))
     fill = "".join(
-        f"\n  INSERT INTO {t} ({', '.join(dims)}, {m}) {_aggregate(dims, 'tickets', False)};" for t, dims in TALLIES.items()
+        f"\n  INSERT INTO {t} ({', '.join(dims)}, {m}) {_aggregate(dims, 'tickets', False)};"
+        for t, dims in TALLIES.items()
     )
     return f"""
 CREATE FUNCTION ticket_tallies_on_truncate() RETURNS trigger {DEFINER} AS $$
@@ -270,16 +272,22 @@ INDEXES = [
     # (An unresolved ticket is always in the open set, by the resolved_has_time constraint, so this one
     # index also counts the unresolved tickets whose resolution deadline is ahead.)
     _index(
-        "ix_tickets_backlog_open", "municipality_id, sla_resolution_deadline", f"status IN {OPEN_SET} AND {VISIBLE}",
+        "ix_tickets_backlog_open",
+        "municipality_id, sla_resolution_deadline",
+        f"status IN {OPEN_SET} AND {VISIBLE}",
         f"ward_id, resolved_at, sla_response_deadline, {FIREWALL_COLUMNS}",
     ),
     _index(
-        "ix_tickets_backlog_unresponded", "municipality_id, sla_response_deadline",
-        f"first_responded_at IS NULL AND sla_resolution_deadline IS NOT NULL AND {VISIBLE}", f"ward_id, {FIREWALL_COLUMNS}",
+        "ix_tickets_backlog_unresponded",
+        "municipality_id, sla_response_deadline",
+        f"first_responded_at IS NULL AND sla_resolution_deadline IS NOT NULL AND {VISIBLE}",
+        f"ward_id, {FIREWALL_COLUMNS}",
     ),
     # Trends by ward (the municipality-wide trend reads ticket_hours).
     _index(
-        "ix_tickets_trend_resolved", "municipality_id, resolved_at", f"resolved_at IS NOT NULL AND {VISIBLE}",
+        "ix_tickets_trend_resolved",
+        "municipality_id, resolved_at",
+        f"resolved_at IS NOT NULL AND {VISIBLE}",
         f"ward_id, {FIREWALL_COLUMNS}",
     ),
 ]

@@ -63,7 +63,7 @@ def _table(name: str, dims: tuple[str, ...]) -> str:
     return f"""CREATE TABLE {name} (
   {cols},
   n bigint NOT NULL DEFAULT 0,
-  CONSTRAINT uq_{name} UNIQUE NULLS NOT DISTINCT ({', '.join(dims)}),
+  CONSTRAINT uq_{name} UNIQUE NULLS NOT DISTINCT ({", ".join(dims)}),
   FOREIGN KEY (municipality_id, term) REFERENCES search_terms (municipality_id, term) ON DELETE CASCADE
 );"""
 

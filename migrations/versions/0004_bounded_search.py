@@ -95,7 +95,9 @@ def _previous(filename: str):
 def _rebuild_list_indexes(include: str | None) -> None:
     for name, (columns, where) in LIST_INDEXES.items():
         op.execute(f"DROP INDEX IF EXISTS {name};")
-        op.execute(f"CREATE INDEX {name} ON tickets ({columns}){f' INCLUDE ({include})' if include else ''} WHERE {where};")
+        op.execute(
+            f"CREATE INDEX {name} ON tickets ({columns}){f' INCLUDE ({include})' if include else ''} WHERE {where};"
+        )
 
 
 def upgrade() -> None:

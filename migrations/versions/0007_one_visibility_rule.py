@@ -42,14 +42,20 @@ RULE_COLUMNS = "is_sensitive, reporter_id, assigned_team_id, assigned_to"
 COVERING = {
     "ix_tickets_list_ward_created": ("municipality_id, ward_id, created_at, id", "", NOT_SENSITIVE),
     "ix_tickets_backlog_open": (
-        "municipality_id, sla_resolution_deadline", "ward_id, resolved_at, sla_response_deadline, ",
+        "municipality_id, sla_resolution_deadline",
+        "ward_id, resolved_at, sla_response_deadline, ",
         f"status IN {OPEN_SET} AND {NOT_SENSITIVE}",
     ),
     "ix_tickets_backlog_unresponded": (
-        "municipality_id, sla_response_deadline", "ward_id, ",
+        "municipality_id, sla_response_deadline",
+        "ward_id, ",
         f"first_responded_at IS NULL AND sla_resolution_deadline IS NOT NULL AND {NOT_SENSITIVE}",
     ),
-    "ix_tickets_trend_resolved": ("municipality_id, resolved_at", "ward_id, ", f"resolved_at IS NOT NULL AND {NOT_SENSITIVE}"),
+    "ix_tickets_trend_resolved": (
+        "municipality_id, resolved_at",
+        "ward_id, ",
+        f"resolved_at IS NOT NULL AND {NOT_SENSITIVE}",
+    ),
 }
 
 

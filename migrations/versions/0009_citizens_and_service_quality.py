@@ -35,7 +35,8 @@ OLD_KINDS = "('created','status_changed','assigned','escalated','sla_breached','
 NEW_KINDS = OLD_KINDS[:-1] + ",'marked_duplicate','reopened')"
 CATEGORIES = "('water','roads','electricity','waste','sanitation','gbv','other')"
 
-UPGRADE = f"""
+UPGRADE = (
+    f"""
 ALTER TABLE sla_policies ADD COLUMN clock varchar(8) NOT NULL DEFAULT 'business' CHECK (clock IN {CLOCKS});
 UPDATE sla_policies SET clock = '24x7' WHERE severity = 'critical';
 ALTER TABLE tickets ADD COLUMN sla_clock varchar(8) CHECK (sla_clock IN {CLOCKS});
@@ -97,12 +98,14 @@ CREATE INDEX ix_ticket_events_reopened ON ticket_events (municipality_id, create
 GRANT SELECT, INSERT, UPDATE, DELETE ON business_hours, declared_holidays, nearby_radius TO {APP_ROLE};
 GRANT SELECT, INSERT, DELETE ON ticket_followers TO {APP_ROLE};
 GRANT SELECT, INSERT ON ticket_photos TO {APP_ROLE};
-""" + "\n".join(
-    f"""ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
+"""
+    + "\n".join(
+        f"""ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON {t} USING (municipality_id = app_municipality_id())
   WITH CHECK (municipality_id = app_municipality_id());"""
-    for t in NEW_TABLES
-) + """
+        for t in NEW_TABLES
+    )
+    + """
 -- A follow row is the follower's own business, and otherwise readable with its ticket.
 CREATE POLICY visibility ON ticket_followers AS RESTRICTIVE USING (
   user_id = app_user_id()
@@ -119,6 +122,7 @@ CREATE POLICY visibility ON ticket_photos AS RESTRICTIVE USING (
                                    t.assigned_team_id, t.assigned_to,
                                    (SELECT app_user_ward_id()), (SELECT app_user_team_id()))));
 """
+)
 
 DOWNGRADE = f"""
 DROP FUNCTION IF EXISTS app_open_reports_near(varchar, double precision, double precision, double precision, integer);

@@ -66,7 +66,9 @@ DROP FUNCTION IF EXISTS sensitive_access_records_append_only();
 """
 
 # A sealed description is longer than the 5,000 characters the API accepts (which still applies).
-DESCRIPTION_CHECK = "ALTER TABLE tickets DROP CONSTRAINT tickets_description_check, ADD CONSTRAINT tickets_description_check {check}"
+DESCRIPTION_CHECK = (
+    "ALTER TABLE tickets DROP CONSTRAINT tickets_description_check, ADD CONSTRAINT tickets_description_check {check}"
+)
 PLAIN_DESCRIPTION = "CHECK (length(description) BETWEEN 1 AND 5000)"
 SEALED_DESCRIPTION = "CHECK (length(description) BETWEEN 1 AND 5000 OR description LIKE 'sealed:v1:%')"
 

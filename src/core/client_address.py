@@ -34,9 +34,7 @@ def client_address(scope: Any) -> str:
     networks = trusted_networks(get_settings().trusted_proxies)
     if not networks or not _is_trusted(peer, networks):
         return peer
-    forwarded = [
-        value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"
-    ]
+    forwarded = [value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"x-forwarded-for"]
     hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop, networks):

@@ -69,8 +69,11 @@ class Database:
         self.replica: Replica | None = (
             Replica(
                 _engine(
-                    read_url, pool_size=pool_size, max_overflow=pool_size,
-                    connect_args={"timeout": REPLICA_CONNECT_TIMEOUT}, execution_options={"postgresql_readonly": True},
+                    read_url,
+                    pool_size=pool_size,
+                    max_overflow=pool_size,
+                    connect_args={"timeout": REPLICA_CONNECT_TIMEOUT},
+                    execution_options={"postgresql_readonly": True},
                 ),
                 max_lag_seconds,
             )
@@ -146,7 +149,12 @@ async def enter_tenant(session: AsyncSession, ctx: TenantContext) -> None:
             "SELECT set_config('app.municipality_id', :m, true), set_config('app.role', :r, true), "
             "set_config('app.user_id', :u, true), set_config('role', :app_role, true)"
         ),
-        {"m": str(ctx.municipality_id), "r": ctx.role, "u": str(ctx.user_id) if ctx.user_id else "", "app_role": APP_ROLE},
+        {
+            "m": str(ctx.municipality_id),
+            "r": ctx.role,
+            "u": str(ctx.user_id) if ctx.user_id else "",
+            "app_role": APP_ROLE,
+        },
     )
 
 

@@ -217,5 +217,9 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send, scope: Scope) -> None:
-        detail = "The request body is too large." if self._limit(scope) != self.max_bytes else "The request body is larger than 1 MiB."
+        detail = (
+            "The request body is too large."
+            if self._limit(scope) != self.max_bytes
+            else "The request body is larger than 1 MiB."
+        )
         await _send_error(send, scope, 413, "body_too_large", detail, {"Connection": "close"})

@@ -94,7 +94,10 @@ def limiter_for(redis_url: str | None, key_prefix: str = "khanyisa") -> Limiter:
         pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS)
         # RedisStorage hands its keyword options to redis-py; its annotation types them too narrowly.
         storage = RedisStorage(
-            redis_url, implementation="redispy", key_prefix=key_prefix, connection_pool=pool  # type: ignore[arg-type]
+            redis_url,
+            implementation="redispy",
+            key_prefix=key_prefix,
+            connection_pool=pool,  # type: ignore[arg-type]
         )
         return Limiter(storage)
     return Limiter(MemoryStorage())

@@ -103,7 +103,9 @@ class Replica:
         finally:
             await session.close()
 
-    async def _open(self, municipality_id: str | None, role: str, user_id: str, after: str | None) -> AsyncSession | None:
+    async def _open(
+        self, municipality_id: str | None, role: str, user_id: str, after: str | None
+    ) -> AsyncSession | None:
         if not self.in_use:
             self._schedule_recheck()
             return None
@@ -129,7 +131,8 @@ class Replica:
         if self.skipped_since is None:
             log.warning(
                 "read replica skipped: %s; reads go to the primary until it is healthy again (checked every %g s)",
-                reason, self.recheck_seconds,
+                reason,
+                self.recheck_seconds,
             )
         self.skipped_since = time.monotonic()
 

@@ -17,7 +17,9 @@ from src.core import sealing
 
 TEXT_FIELDS = ("description", "address", "escalation_reason")
 EVENT_FIELDS = ("note", "reason")
-TICKETS = text("SELECT id, description, address, escalation_reason FROM tickets WHERE is_sensitive ORDER BY id FOR UPDATE")
+TICKETS = text(
+    "SELECT id, description, address, escalation_reason FROM tickets WHERE is_sensitive ORDER BY id FOR UPDATE"
+)
 UPDATE_TICKET = text(
     "UPDATE tickets SET description = :description, address = :address, escalation_reason = :escalation_reason "
     "WHERE id = :id"
@@ -40,7 +42,11 @@ def _transform(mode: Mode, description: str | None) -> Callable[[str], str]:
         return lambda v: sealing.reveal(v) or v
     if mode is Mode.REWRAP:
         return lambda v: sealing.rewrap(v) if sealing.is_sealed(v) else v
-    key = sealing.data_key_of(description) if description is not None and sealing.is_sealed(description) else sealing.new_data_key()
+    key = (
+        sealing.data_key_of(description)
+        if description is not None and sealing.is_sealed(description)
+        else sealing.new_data_key()
+    )
     return lambda v: v if sealing.is_sealed(v) else key.seal(v)
 
 

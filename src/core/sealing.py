@@ -136,7 +136,7 @@ def is_sealed(value: object) -> bool:
 
 
 def _parts(value: str) -> tuple[str, bytes, bytes]:
-    master_id, wrapped, body = value[len(PREFIX):].split(":")
+    master_id, wrapped, body = value[len(PREFIX) :].split(":")
     return master_id, _unb64(wrapped), _unb64(body)
 
 

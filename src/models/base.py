@@ -36,6 +36,10 @@ def enum_column(enum: type[Enum], length: int, **kw: object) -> EnumType:
     """A column holding an enum's *values* as varchar (the migrations' CHECK constraints name the
     allowed values); it reads back as the enum's members."""
     return EnumType(
-        enum, native_enum=False, create_constraint=False, length=length,
-        values_callable=lambda members: [m.value for m in members], **kw,
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        **kw,
     )

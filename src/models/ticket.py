@@ -44,7 +44,9 @@ class Ticket(Base):
     status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, 20), default=TicketStatus.OPEN)
     status_rank: Mapped[int] = mapped_column(SmallInteger, Computed(STATUS_RANK_SQL, persisted=True))
     is_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
-    address: Mapped[str | None] = mapped_column(Text, nullable=True)  # sealed when sensitive: longer than its 500 characters
+    address: Mapped[str | None] = mapped_column(
+        Text, nullable=True
+    )  # sealed when sensitive: longer than its 500 characters
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     ward_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)

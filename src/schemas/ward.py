@@ -12,7 +12,9 @@ from src.services.geo import validate_boundary
 # Codes are identifiers (e.g. TSH-W012): upper-cased so "tsh-w012" cannot sit beside "TSH-W012".
 WardCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./ -]*$"),
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./ -]*$"
+    ),
 ]
 Boundary = Annotated[dict[str, Any], AfterValidator(validate_boundary)]
 

@@ -73,6 +73,8 @@ async def account_for(
     return True
 
 
-async def account_for_list(session: AsyncSession, p: Principal, params: TicketListParams, tickets: Iterable[Any]) -> None:
+async def account_for_list(
+    session: AsyncSession, p: Principal, params: TicketListParams, tickets: Iterable[Any]
+) -> None:
     answer = Answer.SEARCH if params.search else Answer.LIST
     await account_for(session, p, answer, query_of(params), sensitive_ids(tickets))

@@ -109,7 +109,11 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User
     )
     session.add(user)
     # Two registrations racing past email_taken meet the unique index: the loser gets the same 409.
-    await flush_or_conflict(session, {"uq_users_email": Conflict("An account with this email already exists.", "email_taken")})
-    session.add(Consent(municipality_id=mun.id, user_id=user.id, purpose=CONSENT_PURPOSE, policy_version=CONSENT_VERSION))
+    await flush_or_conflict(
+        session, {"uq_users_email": Conflict("An account with this email already exists.", "email_taken")}
+    )
+    session.add(
+        Consent(municipality_id=mun.id, user_id=user.id, purpose=CONSENT_PURPOSE, policy_version=CONSENT_VERSION)
+    )
     await session.flush()
     return user

@@ -50,7 +50,10 @@ class WorkingCalendar:
             if not self.is_working_day(day):
                 continue
             opens, closes = self.hours[day.weekday()]
-            yield datetime.combine(day, opens, zone).astimezone(UTC), datetime.combine(day, closes, zone).astimezone(UTC)
+            yield (
+                datetime.combine(day, opens, zone).astimezone(UTC),
+                datetime.combine(day, closes, zone).astimezone(UTC),
+            )
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The moment `duration` of working time after `start`. A deadline that ends exactly at

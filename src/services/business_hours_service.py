@@ -18,11 +18,17 @@ from src.services.principal import Principal
 Clock = WallClock | WorkingCalendar
 
 
-async def working_calendar(session: AsyncSession, municipality_id: uuid.UUID, timezone: str, since: datetime) -> WorkingCalendar:
+async def working_calendar(
+    session: AsyncSession, municipality_id: uuid.UUID, timezone: str, since: datetime
+) -> WorkingCalendar:
     """The calendar that counts working time from `since`: declared days from then on only."""
-    rows = (await session.execute(
-        select(BusinessHours.weekday, BusinessHours.opens, BusinessHours.closes).where(BusinessHours.municipality_id == municipality_id)
-    )).all()
+    rows = (
+        await session.execute(
+            select(BusinessHours.weekday, BusinessHours.opens, BusinessHours.closes).where(
+                BusinessHours.municipality_id == municipality_id
+            )
+        )
+    ).all()
     hours = {weekday: (opens, closes) for weekday, opens, closes in rows} or dict(DEFAULT_HOURS)
     first = (since - timedelta(days=1)).date()
     declared = await session.scalars(
@@ -35,7 +41,9 @@ async def working_calendar(session: AsyncSession, municipality_id: uuid.UUID, ti
     return WorkingCalendar(timezone, hours, frozenset(declared))
 
 
-async def clock_for(session: AsyncSession, clock: SlaClock | None, municipality_id: uuid.UUID, timezone: str, since: datetime) -> Clock:
+async def clock_for(
+    session: AsyncSession, clock: SlaClock | None, municipality_id: uuid.UUID, timezone: str, since: datetime
+) -> Clock:
     """NULL is the clock of deadlines computed before clocks existed: every minute counted."""
     if clock is SlaClock.BUSINESS:
         return await working_calendar(session, municipality_id, timezone, since)
@@ -43,11 +51,13 @@ async def clock_for(session: AsyncSession, clock: SlaClock | None, municipality_
 
 
 async def working_week(session: AsyncSession, p: Principal) -> list[WorkingDay]:
-    rows = (await session.execute(
-        select(BusinessHours.weekday, BusinessHours.opens, BusinessHours.closes)
-        .where(BusinessHours.municipality_id == p.municipality_id)
-        .order_by(BusinessHours.weekday)
-    )).all()
+    rows = (
+        await session.execute(
+            select(BusinessHours.weekday, BusinessHours.opens, BusinessHours.closes)
+            .where(BusinessHours.municipality_id == p.municipality_id)
+            .order_by(BusinessHours.weekday)
+        )
+    ).all()
     hours = [(w, o, c) for w, o, c in rows] or [(w, o, c) for w, (o, c) in sorted(DEFAULT_HOURS.items())]
     return [WorkingDay(day=weekday_name(w), opens=o, closes=c) for w, o, c in hours]
 
@@ -70,7 +80,9 @@ async def replace_working_week(session: AsyncSession, p: Principal, body: Workin
 
 async def declared_holidays(session: AsyncSession, p: Principal) -> list[DeclaredHoliday]:
     rows = await session.scalars(
-        select(DeclaredHoliday).where(DeclaredHoliday.municipality_id == p.municipality_id).order_by(DeclaredHoliday.day)
+        select(DeclaredHoliday)
+        .where(DeclaredHoliday.municipality_id == p.municipality_id)
+        .order_by(DeclaredHoliday.day)
     )
     return list(rows)
 

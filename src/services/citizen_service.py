@@ -18,7 +18,9 @@ NEARBY_LIMIT = 5
 
 async def radius_for(session: AsyncSession, municipality_id: uuid.UUID, category: TicketCategory) -> int:
     found = await session.scalar(
-        select(NearbyRadius.radius_m).where(NearbyRadius.municipality_id == municipality_id, NearbyRadius.category == category)
+        select(NearbyRadius.radius_m).where(
+            NearbyRadius.municipality_id == municipality_id, NearbyRadius.category == category
+        )
     )
     return found or DEFAULT_RADIUS_M
 
@@ -26,14 +28,20 @@ async def radius_for(session: AsyncSession, municipality_id: uuid.UUID, category
 async def nearby(session: AsyncSession, p: Principal, q: NearbyQuery) -> list[NearbyReport]:
     access.require_role(p, access.REPORTER_ROLES)
     radius = await radius_for(session, p.municipality_id, q.category)
-    rows = (await session.execute(access.open_reports_near(p, q.category, q.latitude, q.longitude, radius, NEARBY_LIMIT))).all()
+    rows = (
+        await session.execute(access.open_reports_near(p, q.category, q.latitude, q.longitude, radius, NEARBY_LIMIT))
+    ).all()
     reports = [NearbyReport(**{**row._mapping, "distance_m": round(row.distance_m, 1)}) for row in rows]
     if reports and p.role is not access.CITIZEN:
         # staff read the text of those they may see, through the one door
         ids = [r.id for r in reports]
-        texts: dict[uuid.UUID, str] = dict((await session.execute(
-            access.visible_tickets(p).with_only_columns(Ticket.id, Ticket.description).where(Ticket.id.in_(ids))
-        )).all())
+        texts: dict[uuid.UUID, str] = dict(
+            (
+                await session.execute(
+                    access.visible_tickets(p).with_only_columns(Ticket.id, Ticket.description).where(Ticket.id.in_(ids))
+                )
+            ).all()
+        )
         reports = [r.model_copy(update={"description": texts.get(r.id)}) for r in reports]
     return reports
 
@@ -61,7 +69,9 @@ async def unfollow(session: AsyncSession, p: Principal, ticket_id: uuid.UUID) ->
         raise access.not_found()
     await session.execute(
         delete(TicketFollower).where(
-            TicketFollower.municipality_id == p.municipality_id, TicketFollower.ticket_id == ticket_id, TicketFollower.user_id == p.id
+            TicketFollower.municipality_id == p.municipality_id,
+            TicketFollower.ticket_id == ticket_id,
+            TicketFollower.user_id == p.id,
         )
     )
     return await _state(session, ticket_id, False)
@@ -73,9 +83,15 @@ async def _state(session: AsyncSession, ticket_id: uuid.UUID, following: bool) -
 
 
 async def radii(session: AsyncSession, p: Principal) -> list[RadiusItem]:
-    rows = dict((await session.execute(
-        select(NearbyRadius.category, NearbyRadius.radius_m).where(NearbyRadius.municipality_id == p.municipality_id)
-    )).all())
+    rows = dict(
+        (
+            await session.execute(
+                select(NearbyRadius.category, NearbyRadius.radius_m).where(
+                    NearbyRadius.municipality_id == p.municipality_id
+                )
+            )
+        ).all()
+    )
     return [RadiusItem(category=c, radius_m=rows.get(c, DEFAULT_RADIUS_M)) for c in SERVICE_CATEGORIES]
 
 

@@ -45,11 +45,13 @@ def _public_data(kind: EventKind, data: dict[str, Any]) -> dict[str, Any]:
 def history(p: Principal, events: list[TicketEventResponse]) -> list[TicketEventResponse]:
     """The events a resident may see, each keeping its number; actors other than the resident are unnamed."""
     return [
-        e.model_copy(update={
-            "data": _public_data(e.kind, e.data),
-            "actor_id": e.actor_id if e.actor_id == p.id else None,
-            "actor_name": e.actor_name if e.actor_id == p.id else None,
-        })
+        e.model_copy(
+            update={
+                "data": _public_data(e.kind, e.data),
+                "actor_id": e.actor_id if e.actor_id == p.id else None,
+                "actor_name": e.actor_name if e.actor_id == p.id else None,
+            }
+        )
         for e in events
         if e.kind in PUBLIC_KINDS
     ]

@@ -99,8 +99,18 @@ def _figures(src: _Source, wanted: tuple[str, ...]) -> Any:
         "total_open": src.count(t.status.in_(OPEN_VALUES)),
         "total_resolved": src.count(t.status.in_(RESOLVED_VALUES)),
         "open_with_deadline": func.coalesce(func.sum(t.with_resolution_deadline).filter(t.status.in_(OPEN_VALUES)), 0),
-        **{m: src.total(m) for m in ("sla_total", "sla_response_late", "sla_resolution_late", "sla_unresponded",
-                                     "sla_unresolved", "responded", "response_seconds")},
+        **{
+            m: src.total(m)
+            for m in (
+                "sla_total",
+                "sla_response_late",
+                "sla_resolution_late",
+                "sla_unresponded",
+                "sla_unresolved",
+                "responded",
+                "response_seconds",
+            )
+        },
     }
     tally = select(*(v.label(k) for k, v in sums.items())).where(*src.conds).subquery("tally")
     ahead = _ahead(src.ticket_conds)
@@ -142,18 +152,25 @@ def _ahead(conds: list[ColumnElement[bool]]) -> Any:
     )
     response = select(func.count()).where(*conds, unresponded, *within(c.sla_response_deadline)).scalar_subquery()
     if histogram is None:
-        return select(resolution.c.open.label("open_ahead"), resolution.c.unresolved.label("unresolved_ahead"),
-                      response.label("unresponded_ahead")).subquery("ahead")
+        return select(
+            resolution.c.open.label("open_ahead"),
+            resolution.c.unresolved.label("unresolved_ahead"),
+            response.label("unresponded_ahead"),
+        ).subquery("ahead")
     d = tallies.DEADLINES
     later = (
-        select(*(func.coalesce(func.sum(d.c[m]), 0).label(m) for m in ("open_due", "unresolved_due", "unresponded_due")))
+        select(
+            *(func.coalesce(func.sum(d.c[m]), 0).label(m) for m in ("open_due", "unresolved_due", "unresponded_due"))
+        )
         .where(*histogram, d.c.hour > _HOUR_START)
         .subquery("later")
     )
     return (
-        select((resolution.c.open + later.c.open_due).label("open_ahead"),
-               (resolution.c.unresolved + later.c.unresolved_due).label("unresolved_ahead"),
-               (response + later.c.unresponded_due).label("unresponded_ahead"))
+        select(
+            (resolution.c.open + later.c.open_due).label("open_ahead"),
+            (resolution.c.unresolved + later.c.unresolved_due).label("unresolved_ahead"),
+            (response + later.c.unresponded_due).label("unresponded_ahead"),
+        )
         .select_from(resolution)
         .join(later, true())
         .subquery("ahead")
@@ -172,7 +189,9 @@ class DashboardService:
         self.session = session
         self.principal = principal
 
-    def _conditions(self, ward_id: uuid.UUID | None, created_from: datetime | None, created_to: datetime | None) -> list[ColumnElement[bool]]:
+    def _conditions(
+        self, ward_id: uuid.UUID | None, created_from: datetime | None, created_to: datetime | None
+    ) -> list[ColumnElement[bool]]:
         conds = list(access.aggregate_conditions(self.principal, ward_id))
         if created_from is not None:
             conds.append(T.c.created_at >= aware(created_from, self.principal.timezone))
@@ -185,10 +204,18 @@ class DashboardService:
         row = (await shapes.execute(self.session, stmt, params)).one()
         return {k: int(v) if k != "response_seconds" else v for k, v in row._mapping.items()}
 
-    async def get_metrics(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
-                          created_to: datetime | None = None) -> DashboardMetrics:
-        wanted = ("total_open", "total_resolved", "sla_total", "resolution_breaches", "overdue_open", "responded",
-                  "response_seconds")
+    async def get_metrics(
+        self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None
+    ) -> DashboardMetrics:
+        wanted = (
+            "total_open",
+            "total_resolved",
+            "sla_total",
+            "resolution_breaches",
+            "overdue_open",
+            "responded",
+            "response_seconds",
+        )
         v = await self._row("metrics", self._conditions(ward_id, created_from, created_to), wanted)
         avg = None
         if v["responded"]:
@@ -216,8 +243,9 @@ class DashboardService:
         stmt = select(func.count(func.distinct(e.ticket_id))).where(*conds, e.ticket_id.in_(scoped))
         return int(await self.session.scalar(stmt) or 0)
 
-    async def get_sla_compliance(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
-                                 created_to: datetime | None = None) -> SlaCompliance:
+    async def get_sla_compliance(
+        self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None
+    ) -> SlaCompliance:
         wanted = ("sla_total", "response_breaches", "resolution_breaches")
         v = await self._row("sla", self._conditions(ward_id, created_from, created_to), wanted)
         return SlaCompliance(
@@ -228,8 +256,9 @@ class DashboardService:
             resolution_breaches=v["resolution_breaches"],
         )
 
-    async def get_volume_by_category(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
-                                     created_to: datetime | None = None) -> list[CategoryVolume]:
+    async def get_volume_by_category(
+        self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None
+    ) -> list[CategoryVolume]:
         def build(conds: list[ColumnElement[bool]]) -> Any:
             src = _Source.of(conds, ("category",))
             c = src.table.c
@@ -241,17 +270,23 @@ class DashboardService:
 
         stmt, params = shapes.statement("volume", self._conditions(ward_id, created_from, created_to), build)
         found = {category: (int(o), int(r)) for category, o, r in await shapes.execute(self.session, stmt, params)}
-        return [CategoryVolume(category=cat, open=found.get(cat.value, (0, 0))[0], resolved=found.get(cat.value, (0, 0))[1])
-                for cat in SERVICE_CATEGORIES]
+        return [
+            CategoryVolume(category=cat, open=found.get(cat.value, (0, 0))[0], resolved=found.get(cat.value, (0, 0))[1])
+            for cat in SERVICE_CATEGORIES
+        ]
 
-    async def get_team_workload(self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None,
-                                created_to: datetime | None = None) -> list[TeamWorkload]:
+    async def get_team_workload(
+        self, ward_id: uuid.UUID | None = None, created_from: datetime | None = None, created_to: datetime | None = None
+    ) -> list[TeamWorkload]:
         def build(conds: list[ColumnElement[bool]]) -> Any:
             src = _Source.of(conds, ("assigned_team_id",))
             c = src.table.c
             counts = (
-                select(c.assigned_team_id.label("team_id"), src.count(c.status.in_(OPEN_VALUES)).label("open_count"),
-                       src.count().label("total_count"))
+                select(
+                    c.assigned_team_id.label("team_id"),
+                    src.count(c.status.in_(OPEN_VALUES)).label("open_count"),
+                    src.count().label("total_count"),
+                )
                 .where(*src.conds, c.assigned_team_id.is_not(None))
                 .group_by(c.assigned_team_id)
                 .subquery()
@@ -260,8 +295,11 @@ class DashboardService:
             return (
                 select(Team.id, Team.name, open_count, func.coalesce(counts.c.total_count, 0))
                 .outerjoin(counts, counts.c.team_id == Team.id)
-                .where(Team.municipality_id == bindparam("team_municipality", type_=Uuid), Team.is_active.is_(True),
-                       Team.is_saps.is_(False))
+                .where(
+                    Team.municipality_id == bindparam("team_municipality", type_=Uuid),
+                    Team.is_active.is_(True),
+                    Team.is_saps.is_(False),
+                )
                 .order_by(open_count.desc(), Team.name, Team.id)
             )
 
@@ -290,8 +328,10 @@ class DashboardService:
                 stmt, params = shapes.statement(("trends", column), conds, partial(_trend_from_tickets, column=column))
                 for d, n in await shapes.execute(self.session, stmt, {**params, **window}):
                     counted.setdefault(d, [0, 0])[index] = int(n)
-        return [TrendDay(date=d, created=counted.get(d, [0, 0])[0], resolved=counted.get(d, [0, 0])[1])
-                for d in (first + timedelta(days=i) for i in range(days))]
+        return [
+            TrendDay(date=d, created=counted.get(d, [0, 0])[0], resolved=counted.get(d, [0, 0])[1])
+            for d in (first + timedelta(days=i) for i in range(days))
+        ]
 
 
 def _trend_from_hours(conds: list[ColumnElement[bool]]) -> Any:

@@ -54,7 +54,10 @@ def _candidates(now: datetime):
         .where(
             t.status.in_(OPEN_VALUES),
             or_(
-                and_(t.status != TicketStatus.ESCALATED.value, or_(resolution_due, and_(t.status == "open", response_due))),
+                and_(
+                    t.status != TicketStatus.ESCALATED.value,
+                    or_(resolution_due, and_(t.status == "open", response_due)),
+                ),
                 and_(resolution_due, t.resolution_breach_logged_at.is_(None)),
                 and_(response_due, t.first_responded_at.is_(None), t.response_breach_logged_at.is_(None)),
             ),
@@ -66,11 +69,20 @@ def _candidates(now: datetime):
 
 
 async def _sweep_ticket(
-    session: AsyncSession, ticket: Ticket, response_late: bool, resolution_late: bool, now: datetime, result: SweepResult
+    session: AsyncSession,
+    ticket: Ticket,
+    response_late: bool,
+    resolution_late: bool,
+    now: datetime,
+    result: SweepResult,
 ) -> None:
     must_escalate = ticket.status != TicketStatus.ESCALATED.value and (
         resolution_late
-        or (ticket.status == TicketStatus.OPEN.value and ticket.sla_response_deadline is not None and ticket.sla_response_deadline < now)
+        or (
+            ticket.status == TicketStatus.OPEN.value
+            and ticket.sla_response_deadline is not None
+            and ticket.sla_response_deadline < now
+        )
     )
     log_response = response_late and ticket.response_breach_logged_at is None
     log_resolution = resolution_late and ticket.resolution_breach_logged_at is None
@@ -83,7 +95,9 @@ async def _sweep_ticket(
         ticket.updated_at = now
         if ticket.assigned_team_id is not None:
             manager = await session.scalar(
-                select(Team.manager_id).where(Team.municipality_id == ticket.municipality_id, Team.id == ticket.assigned_team_id)
+                select(Team.manager_id).where(
+                    Team.municipality_id == ticket.municipality_id, Team.id == ticket.assigned_team_id
+                )
             )
             if manager is not None:
                 ticket.assigned_to = manager
@@ -93,15 +107,25 @@ async def _sweep_ticket(
         ticket.resolution_breach_logged_at = now
     await session.flush()  # the one UPDATE of this ticket
     if must_escalate:
-        await record_event(session, ticket, EventKind.ESCALATED, None, **{"from": previous, "reason": reason, "assigned_to": ticket.assigned_to})
+        await record_event(
+            session,
+            ticket,
+            EventKind.ESCALATED,
+            None,
+            **{"from": previous, "reason": reason, "assigned_to": ticket.assigned_to},
+        )
         result.escalated += 1
         result.tickets.append(ticket.tracking_number)
         await publish_ticket_event(session, TICKET_ESCALATED, ticket)
     if log_response:
-        await record_event(session, ticket, EventKind.SLA_BREACHED, None, deadline="response", due=ticket.sla_response_deadline)
+        await record_event(
+            session, ticket, EventKind.SLA_BREACHED, None, deadline="response", due=ticket.sla_response_deadline
+        )
         result.breaches += 1
     if log_resolution:
-        await record_event(session, ticket, EventKind.SLA_BREACHED, None, deadline="resolution", due=ticket.sla_resolution_deadline)
+        await record_event(
+            session, ticket, EventKind.SLA_BREACHED, None, deadline="resolution", due=ticket.sla_resolution_deadline
+        )
         result.breaches += 1
 
 

@@ -38,9 +38,26 @@ from src.services.principal import Principal
 from src.services.read_model import ticket_query
 
 COLUMNS = (
-    "Tracking number", "Category", "Status", "Severity", "Ward", "Team", "Assignee", "Address",
-    "Latitude", "Longitude", "Created", "First response", "Resolved", "Closed", "Escalated",
-    "Response deadline", "Resolution deadline", "Response SLA", "Resolution SLA", "Description",
+    "Tracking number",
+    "Category",
+    "Status",
+    "Severity",
+    "Ward",
+    "Team",
+    "Assignee",
+    "Address",
+    "Latitude",
+    "Longitude",
+    "Created",
+    "First response",
+    "Resolved",
+    "Closed",
+    "Escalated",
+    "Response deadline",
+    "Resolution deadline",
+    "Response SLA",
+    "Resolution SLA",
+    "Description",
 )
 TIME_COLUMNS = frozenset(range(10, 17))
 NUMBER_COLUMNS = frozenset({8, 9})
@@ -91,11 +108,26 @@ def export_query(principal: Principal, params: TicketListParams) -> Select[Any]:
         return func.timezone(tz, column)
 
     columns = (
-        t.tracking_number, t.category, t.status, t.severity, Ward.code, Team.name, assignee.full_name,
-        t.address, t.latitude, t.longitude, local(t.created_at), local(t.first_responded_at),
-        local(t.resolved_at), local(t.closed_at), local(t.escalated_at), local(t.sla_response_deadline),
-        local(t.sla_resolution_deadline), _sla(t.first_responded_at, t.sla_response_deadline),
-        _sla(t.resolved_at, t.sla_resolution_deadline), t.description,
+        t.tracking_number,
+        t.category,
+        t.status,
+        t.severity,
+        Ward.code,
+        Team.name,
+        assignee.full_name,
+        t.address,
+        t.latitude,
+        t.longitude,
+        local(t.created_at),
+        local(t.first_responded_at),
+        local(t.resolved_at),
+        local(t.closed_at),
+        local(t.escalated_at),
+        local(t.sla_response_deadline),
+        local(t.sla_resolution_deadline),
+        _sla(t.first_responded_at, t.sla_response_deadline),
+        _sla(t.resolved_at, t.sla_resolution_deadline),
+        t.description,
     )
     return (
         ticket_query.filtered_tickets(principal, params)  # the list's own query: policy, filters, sort
@@ -212,4 +244,3 @@ async def _xlsx_body(principal: Principal, query: Select[Any]) -> AsyncIterator[
 def _remove_tree(path: str) -> None:
     with contextlib.suppress(OSError):
         shutil.rmtree(path)
-

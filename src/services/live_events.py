@@ -237,7 +237,9 @@ async def _still_signed_in(session_id: uuid.UUID) -> bool:
 # None rather than the caller's asyncio.timeout: the keep-alive interval passing is an answer
 # (time to re-check the session), not an error.
 async def _next_or_stop(
-    queue: asyncio.Queue[dict[str, Any]], stop: anyio.Event, timeout: float | None = None  # noqa: ASYNC109
+    queue: asyncio.Queue[dict[str, Any]],
+    stop: anyio.Event,
+    timeout: float | None = None,  # noqa: ASYNC109
 ) -> dict[str, Any] | None:
     """The next item, or None when the server stops or `timeout` seconds pass first."""
     if not queue.empty():

@@ -23,11 +23,36 @@ from src.services.jurisdiction import Jurisdiction
 
 SERVICES: dict[TicketCategory, tuple[str, str, str, str]] = {
     # code: (name, description, keywords, group)
-    TicketCategory.WATER: ("Water", "Burst pipes, leaks, no water, water quality.", "water,leak,pipe,meter", "Utilities"),
-    TicketCategory.ROADS: ("Roads", "Potholes, traffic lights, road signs, storm drains.", "pothole,road,traffic light,drain", "Streets"),
-    TicketCategory.ELECTRICITY: ("Electricity", "Outages, street lights, damaged cables and transformers.", "power,outage,street light,cable", "Utilities"),
-    TicketCategory.WASTE: ("Waste", "Missed collections, illegal dumping, overflowing bins.", "refuse,dumping,bins,collection", "Environment"),
-    TicketCategory.SANITATION: ("Sanitation", "Sewage spills, blocked drains and toilets.", "sewage,toilet,blocked drain", "Utilities"),
+    TicketCategory.WATER: (
+        "Water",
+        "Burst pipes, leaks, no water, water quality.",
+        "water,leak,pipe,meter",
+        "Utilities",
+    ),
+    TicketCategory.ROADS: (
+        "Roads",
+        "Potholes, traffic lights, road signs, storm drains.",
+        "pothole,road,traffic light,drain",
+        "Streets",
+    ),
+    TicketCategory.ELECTRICITY: (
+        "Electricity",
+        "Outages, street lights, damaged cables and transformers.",
+        "power,outage,street light,cable",
+        "Utilities",
+    ),
+    TicketCategory.WASTE: (
+        "Waste",
+        "Missed collections, illegal dumping, overflowing bins.",
+        "refuse,dumping,bins,collection",
+        "Environment",
+    ),
+    TicketCategory.SANITATION: (
+        "Sanitation",
+        "Sewage spills, blocked drains and toilets.",
+        "sewage,toilet,blocked drain",
+        "Utilities",
+    ),
     TicketCategory.OTHER: ("Other", "Anything else the municipality should know about.", "other", "General"),
 }
 
@@ -75,13 +100,24 @@ def service_definition(category: TicketCategory) -> dict[str, Any]:
 def _request_columns() -> tuple[Any, ...]:
     t = Ticket
     return (
-        t.tracking_number, t.status, t.category, t.description, t.created_at, t.updated_at,
-        t.sla_resolution_deadline, t.address, t.latitude, t.longitude, Team.name.label("team_name"),
+        t.tracking_number,
+        t.status,
+        t.category,
+        t.description,
+        t.created_at,
+        t.updated_at,
+        t.sla_resolution_deadline,
+        t.address,
+        t.latitude,
+        t.longitude,
+        Team.name.label("team_name"),
     )
 
 
 def _with_team(query: Any) -> Any:
-    return query.outerjoin(Team, and_(Team.municipality_id == Ticket.municipality_id, Team.id == Ticket.assigned_team_id))
+    return query.outerjoin(
+        Team, and_(Team.municipality_id == Ticket.municipality_id, Team.id == Ticket.assigned_team_id)
+    )
 
 
 def _request(row: Any) -> dict[str, Any]:
@@ -129,9 +165,11 @@ async def list_requests(session: AsyncSession, j: Jurisdiction, q: RequestQuery)
 
 
 async def get_request(session: AsyncSession, j: Jurisdiction, tracking_number: str) -> dict[str, Any]:
-    query = _with_team(select(*_request_columns()).where(
-        *access.public_ticket_conditions(j.id), Ticket.tracking_number == tracking_number.upper()
-    ))
+    query = _with_team(
+        select(*_request_columns()).where(
+            *access.public_ticket_conditions(j.id), Ticket.tracking_number == tracking_number.upper()
+        )
+    )
     row = (await session.execute(query)).first()
     if row is None:
         raise access.not_found("Service request")
@@ -141,7 +179,9 @@ async def get_request(session: AsyncSession, j: Jurisdiction, tracking_number: s
 async def token(session: AsyncSession, j: Jurisdiction, value: str) -> dict[str, Any]:
     """Requests are created in real time: a token is the tracking number itself."""
     found = await session.scalar(
-        select(Ticket.tracking_number).where(*access.public_ticket_conditions(j.id), Ticket.tracking_number == value.upper())
+        select(Ticket.tracking_number).where(
+            *access.public_ticket_conditions(j.id), Ticket.tracking_number == value.upper()
+        )
     )
     if found is None:
         raise access.not_found("Token")
@@ -183,7 +223,11 @@ async def list_updates(session: AsyncSession, j: Jurisdiction, q: RequestQuery) 
     )
     updates = []
     for row in await session.execute(query):
-        to = TicketStatus.ESCALATED if row.kind == EventKind.ESCALATED.value else TicketStatus(row.data.get("to", "open"))
+        to = (
+            TicketStatus.ESCALATED
+            if row.kind == EventKind.ESCALATED.value
+            else TicketStatus(row.data.get("to", "open"))
+        )
         updates.append(
             {
                 "update_id": f"{row.tracking_number}-{row.n}",

@@ -95,7 +95,9 @@ async def require_totp(url: str, municipality_code: str, required: bool) -> list
             roles = [r.value for r in access.TOTP_REQUIRABLE]
             rows = await session.scalars(
                 select(User.email)
-                .where(User.municipality_id == mun.id, User.role.in_(roles), User.is_active, User.totp_enabled.is_(False))
+                .where(
+                    User.municipality_id == mun.id, User.role.in_(roles), User.is_active, User.totp_enabled.is_(False)
+                )
                 .order_by(User.email)
             )
             return list(rows)

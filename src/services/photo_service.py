@@ -98,13 +98,15 @@ async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, d
         access.require_role(p, access.STATUS_CHANGERS)
         ticket = await load_ticket(session, p, ticket_id, access.Purpose.CHANGE, for_update=True)
     if ticket.is_sensitive:
-        raise Conflict("Photos of GBV reports are not accepted yet: they must first be stored encrypted.", "sensitive_photo")
+        raise Conflict(
+            "Photos of GBV reports are not accepted yet: they must first be stored encrypted.", "sensitive_photo"
+        )
     if len(data) > MAX_BYTES:
         raise TooLarge()
     count = await session.scalar(
-        select(func.count()).select_from(TicketPhoto).where(
-            TicketPhoto.municipality_id == ticket.municipality_id, TicketPhoto.ticket_id == ticket.id
-        )
+        select(func.count())
+        .select_from(TicketPhoto)
+        .where(TicketPhoto.municipality_id == ticket.municipality_id, TicketPhoto.ticket_id == ticket.id)
     )
     if (count or 0) >= MAX_PHOTOS:
         raise Conflict(f"A ticket may have at most {MAX_PHOTOS} photos.", "photo_limit")
@@ -113,10 +115,17 @@ async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, d
     paths = _paths(ticket.municipality_id, ticket.id, photo_id)
     await asyncio.to_thread(_write, paths, encoded)
     try:
-        session.add(TicketPhoto(
-            id=photo_id, municipality_id=ticket.municipality_id, ticket_id=ticket.id, uploaded_by=p.id,
-            width=encoded.width, height=encoded.height, bytes=len(encoded.full),
-        ))
+        session.add(
+            TicketPhoto(
+                id=photo_id,
+                municipality_id=ticket.municipality_id,
+                ticket_id=ticket.id,
+                uploaded_by=p.id,
+                width=encoded.width,
+                height=encoded.height,
+                bytes=len(encoded.full),
+            )
+        )
         await session.flush()
     except BaseException:
         for path in paths:
@@ -125,11 +134,15 @@ async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, d
     return photo_urls(ticket.id, photo_id)
 
 
-async def photo_file(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, photo_id: uuid.UUID, thumbnail: bool) -> Path:
+async def photo_file(
+    session: AsyncSession, p: Principal, ticket_id: uuid.UUID, photo_id: uuid.UUID, thumbnail: bool
+) -> Path:
     ticket = await load_ticket(session, p, ticket_id, access.Purpose.DETAIL)
     found = await session.scalar(
         select(TicketPhoto.id).where(
-            TicketPhoto.municipality_id == ticket.municipality_id, TicketPhoto.ticket_id == ticket.id, TicketPhoto.id == photo_id
+            TicketPhoto.municipality_id == ticket.municipality_id,
+            TicketPhoto.ticket_id == ticket.id,
+            TicketPhoto.id == photo_id,
         )
     )
     path = _paths(ticket.municipality_id, ticket.id, photo_id)[1 if thumbnail else 0]

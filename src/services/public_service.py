@@ -189,7 +189,9 @@ async def _stats(s: AsyncSession, j: Jurisdiction, months: int) -> PublicStats:
         resolution_rate_percent=rate(done, total),
         sla_compliance_percent=rate(with_sla - breaches, with_sla),
         by_category=[
-            CategoryCount(category=c, total=per_category.get(c.value, (0, 0))[0], resolved=per_category.get(c.value, (0, 0))[1])
+            CategoryCount(
+                category=c, total=per_category.get(c.value, (0, 0))[0], resolved=per_category.get(c.value, (0, 0))[1]
+            )
             for c in SERVICE_CATEGORIES
         ],
         monthly=await _monthly(s, j, months, start),
@@ -218,13 +220,19 @@ async def _heatmap(s: AsyncSession, j: Jurisdiction) -> list[HeatCell]:
     col_index = func.floor(t.longitude / CELL_LNG)
     rows = await s.execute(
         select(row_index, col_index, func.count())
-        .where(*access.public_ticket_conditions(j.id), t.created_at >= start, t.latitude.is_not(None), t.longitude.is_not(None))
+        .where(
+            *access.public_ticket_conditions(j.id),
+            t.created_at >= start,
+            t.latitude.is_not(None),
+            t.longitude.is_not(None),
+        )
         .group_by(row_index, col_index)
         .having(func.count() >= MIN_CELL)
         .order_by(row_index, col_index)
     )
     return [
-        HeatCell(lat=round((r + 0.5) * CELL_LAT, 5), lng=round((c + 0.5) * CELL_LNG, 5), count=int(n)) for r, c, n in rows
+        HeatCell(lat=round((r + 0.5) * CELL_LAT, 5), lng=round((c + 0.5) * CELL_LNG, 5), count=int(n))
+        for r, c, n in rows
     ]
 
 
@@ -263,4 +271,3 @@ async def _wards(s: AsyncSession, j: Jurisdiction) -> WardCollection:
             )
         )
     return WardCollection(features=features)
-

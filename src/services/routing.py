@@ -9,18 +9,25 @@ from src.models.enums import TicketCategory
 from src.models.team import Team, TeamWard
 
 
-async def route(session: AsyncSession, municipality_id: uuid.UUID, category: str, ward_id: uuid.UUID | None) -> Team | None:
+async def route(
+    session: AsyncSession, municipality_id: uuid.UUID, category: str, ward_id: uuid.UUID | None
+) -> Team | None:
     """A team of the category serving the ward, else one serving the whole municipality, else none.
 
     GBV goes only to SAPS teams and nothing else does; ties go to the oldest team so routing is stable.
     """
     serves_any_ward = exists().where(TeamWard.team_id == Team.id, TeamWard.municipality_id == Team.municipality_id)
-    base = select(Team).where(
-        Team.municipality_id == municipality_id,
-        Team.category == category,
-        Team.is_active.is_(True),
-        Team.is_saps.is_(category == TicketCategory.GBV),
-    ).order_by(Team.created_at, Team.id).limit(1)
+    base = (
+        select(Team)
+        .where(
+            Team.municipality_id == municipality_id,
+            Team.category == category,
+            Team.is_active.is_(True),
+            Team.is_saps.is_(category == TicketCategory.GBV),
+        )
+        .order_by(Team.created_at, Team.id)
+        .limit(1)
+    )
     if ward_id is not None:
         serves_ward = exists().where(
             TeamWard.team_id == Team.id, TeamWard.municipality_id == Team.municipality_id, TeamWard.ward_id == ward_id

@@ -32,4 +32,3 @@ def protect_event_data(ticket: Ticket, data: dict[str, Any]) -> dict[str, Any]:
     if not ticket.is_sensitive:
         return data
     return {k: protect(ticket, v) if k in EVENT_TEXT and isinstance(v, str) else v for k, v in data.items()}
-

@@ -63,7 +63,11 @@ async def policy_hours(
     if policy is None:
         response, resolution, clock = DEFAULT_RESPONSE_HOURS, DEFAULT_RESOLUTION_HOURS, default_clock(severity)
     else:
-        response, resolution, clock = float(policy.response_hours), float(policy.resolution_hours), SlaClock(policy.clock)
+        response, resolution, clock = (
+            float(policy.response_hours),
+            float(policy.resolution_hours),
+            SlaClock(policy.clock),
+        )
     return response, resolution, SlaClock.ALWAYS if category is TicketCategory.GBV else clock
 
 

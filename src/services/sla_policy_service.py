@@ -15,7 +15,9 @@ _SEVERITY_ORDER = case({s.value: i for i, s in enumerate(TicketSeverity)}, value
 
 async def list_policies(session: AsyncSession, p: Principal) -> list[SlaPolicy]:
     rows = await session.scalars(
-        select(SlaPolicy).where(SlaPolicy.municipality_id == p.municipality_id).order_by(_CATEGORY_ORDER, _SEVERITY_ORDER)
+        select(SlaPolicy)
+        .where(SlaPolicy.municipality_id == p.municipality_id)
+        .order_by(_CATEGORY_ORDER, _SEVERITY_ORDER)
     )
     return list(rows)
 

@@ -113,7 +113,9 @@ async def update_team(session: AsyncSession, p: Principal, team_id: uuid.UUID, b
         setattr(team, field, getattr(body, field))
     await flush_or_conflict(session, _conflicts())
     if "ward_ids" in sent:
-        await session.execute(delete(TeamWard).where(TeamWard.municipality_id == p.municipality_id, TeamWard.team_id == team.id))
+        await session.execute(
+            delete(TeamWard).where(TeamWard.municipality_id == p.municipality_id, TeamWard.team_id == team.id)
+        )
         await _set_wards(session, p, team.id, new_wards)
     return await _load_view(session, team)
 
@@ -130,7 +132,8 @@ async def _load_view(session: AsyncSession, team: Team) -> TeamView:
 async def _set_wards(session: AsyncSession, p: Principal, team_id: uuid.UUID, ward_ids: list[uuid.UUID]) -> None:
     if ward_ids:
         await session.execute(
-            insert(TeamWard), [{"municipality_id": p.municipality_id, "team_id": team_id, "ward_id": w} for w in ward_ids]
+            insert(TeamWard),
+            [{"municipality_id": p.municipality_id, "team_id": team_id, "ward_id": w} for w in ward_ids],
         )
 
 
@@ -162,7 +165,9 @@ async def _check(
             )
         )
         if not ok:
-            raise Invalid("The team manager must be an active manager or admin of this municipality.", "invalid_manager")
+            raise Invalid(
+                "The team manager must be an active manager or admin of this municipality.", "invalid_manager"
+            )
 
 
 async def _has_open_tickets(session: AsyncSession, p: Principal, team_id: uuid.UUID) -> bool:

@@ -46,7 +46,9 @@ def stamp_response(ticket: Ticket, now: datetime) -> None:
         ticket.first_responded_at = now
 
 
-async def change_status(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: StatusChange) -> TicketDetailResponse:
+async def change_status(
+    session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: StatusChange
+) -> TicketDetailResponse:
     access.require_role(p, access.STATUS_CHANGERS)
     ticket = await load_ticket(session, p, ticket_id, access.Purpose.CHANGE, for_update=True)
     access.ensure_can_change_status(p, ticket, body.status)
@@ -54,13 +56,21 @@ async def change_status(session: AsyncSession, p: Principal, ticket_id: uuid.UUI
     previous = apply_transition(ticket, body.status, now, protect(ticket, body.note))
     stamp_response(ticket, now)
     await session.flush()
-    await record_event(session, ticket, EventKind.STATUS_CHANGED, p.id, **{"from": previous.value, "to": body.status.value, "note": body.note})
+    await record_event(
+        session,
+        ticket,
+        EventKind.STATUS_CHANGED,
+        p.id,
+        **{"from": previous.value, "to": body.status.value, "note": body.note},
+    )
     live = TICKET_ESCALATED if body.status is TicketStatus.ESCALATED else TICKET_UPDATED
     await publish_ticket_event(session, live, ticket)
     return await detail_response(session, ticket, p)
 
 
-async def assign_ticket(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: AssignRequest) -> TicketDetailResponse:
+async def assign_ticket(
+    session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: AssignRequest
+) -> TicketDetailResponse:
     access.require_role(p, access.ASSIGNERS)
     ticket = await load_ticket(session, p, ticket_id, access.Purpose.CHANGE, for_update=True)
     now = datetime.now(UTC)
@@ -113,8 +123,10 @@ async def _team_for(session: AsyncSession, p: Principal, ticket: Ticket, team_id
 async def _check_assignee(session: AsyncSession, p: Principal, user_id: uuid.UUID, team: Team | None) -> None:
     """An assignee is an active member of the team, or an active manager of the municipality."""
     user = await session.scalar(select(User).where(User.municipality_id == p.municipality_id, User.id == user_id))
-    ok = user is not None and user.is_active and (
-        user.role == UserRole.MANAGER.value or (team is not None and user.team_id == team.id)
+    ok = (
+        user is not None
+        and user.is_active
+        and (user.role == UserRole.MANAGER.value or (team is not None and user.team_id == team.id))
     )
     if not ok:
         raise Invalid("The assignee must be an active member of the team or a manager.", "invalid_assignee")

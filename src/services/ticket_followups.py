@@ -25,7 +25,9 @@ from src.services.ticket_service import detail_response, load_ticket
 REOPEN_WINDOW = timedelta(days=14)
 
 
-async def mark_duplicate(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: DuplicateOf) -> TicketDetailResponse:
+async def mark_duplicate(
+    session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body: DuplicateOf
+) -> TicketDetailResponse:
     """Close `ticket_id` as a duplicate of `body.ticket_id`; its reporter and followers follow the
     original from now on. Both are locked in id order, so two crossing requests cannot deadlock."""
     access.require_role(p, access.STATUS_CHANGERS)
@@ -37,13 +39,17 @@ async def mark_duplicate(session: AsyncSession, p: Principal, ticket_id: uuid.UU
     duplicate, original = locked[ticket_id], locked[body.ticket_id]
     access.ensure_can_change_status(p, duplicate, TicketStatus.CLOSED)
     if duplicate.is_sensitive != original.is_sensitive:
-        raise Conflict("A GBV report and an ordinary report cannot be duplicates of each other.", "sensitivity_mismatch")
+        raise Conflict(
+            "A GBV report and an ordinary report cannot be duplicates of each other.", "sensitivity_mismatch"
+        )
     if duplicate.category != original.category:
         raise Conflict("Only a ticket of the same category can be a duplicate.", "category_mismatch")
     if duplicate.status is TicketStatus.CLOSED:
         raise Conflict("This ticket is already closed.", "invalid_transition")
     if original.duplicate_of is not None:
-        raise Conflict("That ticket is itself a duplicate; mark this one a duplicate of its original.", "original_is_duplicate")
+        raise Conflict(
+            "That ticket is itself a duplicate; mark this one a duplicate of its original.", "original_is_duplicate"
+        )
 
     now = timesource.current_time()
     previous = TicketStatus(duplicate.status)
@@ -55,12 +61,22 @@ async def mark_duplicate(session: AsyncSession, p: Principal, ticket_id: uuid.UU
     moved = await _move_followers(session, p, duplicate, original)
     await session.flush()
     await record_event(
-        session, duplicate, EventKind.MARKED_DUPLICATE, p.id,
-        duplicate_of=original.id, tracking_number=original.tracking_number, **{"from": previous.value, "to": "closed"},
+        session,
+        duplicate,
+        EventKind.MARKED_DUPLICATE,
+        p.id,
+        duplicate_of=original.id,
+        tracking_number=original.tracking_number,
+        **{"from": previous.value, "to": "closed"},
     )
     await record_event(
-        session, original, EventKind.MARKED_DUPLICATE, p.id,
-        duplicate=duplicate.id, tracking_number=duplicate.tracking_number, followers_added=moved,
+        session,
+        original,
+        EventKind.MARKED_DUPLICATE,
+        p.id,
+        duplicate=duplicate.id,
+        tracking_number=duplicate.tracking_number,
+        followers_added=moved,
     )
     await session.refresh(duplicate)
     await publish_ticket_event(session, TICKET_UPDATED, duplicate)
@@ -80,13 +96,17 @@ async def _move_followers(session: AsyncSession, p: Principal, duplicate: Ticket
         people.add(duplicate.reporter_id)
     people.discard(original.reporter_id)
     await session.execute(
-        delete(TicketFollower).where(TicketFollower.municipality_id == p.municipality_id, TicketFollower.ticket_id == duplicate.id)
+        delete(TicketFollower).where(
+            TicketFollower.municipality_id == p.municipality_id, TicketFollower.ticket_id == duplicate.id
+        )
     )
     if not people:
         return 0
     added = await session.scalars(
         pg_insert(TicketFollower)
-        .values([{"municipality_id": p.municipality_id, "ticket_id": original.id, "user_id": u} for u in sorted(people)])
+        .values(
+            [{"municipality_id": p.municipality_id, "ticket_id": original.id, "user_id": u} for u in sorted(people)]
+        )
         .on_conflict_do_nothing()
         .returning(TicketFollower.user_id)
     )
@@ -96,7 +116,9 @@ async def _move_followers(session: AsyncSession, p: Principal, duplicate: Ticket
 def may_reopen(p: Principal, ticket: Ticket | TicketDetailResponse) -> bool:
     """Whether the page offers the reporter to reopen (the service decides again on the request)."""
     return (
-        ticket.reporter_id == p.id and ticket.status is TicketStatus.RESOLVED and ticket.resolved_at is not None
+        ticket.reporter_id == p.id
+        and ticket.status is TicketStatus.RESOLVED
+        and ticket.resolved_at is not None
         and timesource.current_time() - ticket.resolved_at <= REOPEN_WINDOW
     )
 
@@ -110,7 +132,9 @@ async def reopen(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body
         raise Conflict("Only a resolved ticket can be reopened.", "invalid_transition")
     now = timesource.current_time()
     if now - ticket.resolved_at > REOPEN_WINDOW:
-        raise Conflict("A ticket can be reopened within 14 days of its resolution; report it again.", "reopen_window_closed")
+        raise Conflict(
+            "A ticket can be reopened within 14 days of its resolution; report it again.", "reopen_window_closed"
+        )
     deadlines = await deadlines_for(session, ticket.municipality_id, p.timezone, ticket.category, ticket.severity, now)
     resolved_at = ticket.resolved_at
     apply_transition(ticket, TicketStatus.OPEN, now, None)
@@ -120,7 +144,12 @@ async def reopen(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, body
     ticket.response_breach_logged_at = ticket.resolution_breach_logged_at = None
     await session.flush()
     await record_event(
-        session, ticket, EventKind.REOPENED, p.id, reason=body.reason, resolved_at=resolved_at.isoformat(),
+        session,
+        ticket,
+        EventKind.REOPENED,
+        p.id,
+        reason=body.reason,
+        resolved_at=resolved_at.isoformat(),
         **{"from": "resolved", "to": "open"},
     )
     await publish_ticket_event(session, TICKET_UPDATED, ticket)

@@ -43,7 +43,9 @@ async def ward_for_report(session: AsyncSession, municipality_id: uuid.UUID, bod
                 return ward_id
     if body.ward_id is None:
         return None
-    found = await session.scalar(select(Ward.id).where(Ward.municipality_id == municipality_id, Ward.id == body.ward_id))
+    found = await session.scalar(
+        select(Ward.id).where(Ward.municipality_id == municipality_id, Ward.id == body.ward_id)
+    )
     if found is None:
         raise Invalid("That ward does not exist in your municipality.", "invalid_ward")
     return found
@@ -158,7 +160,9 @@ async def get_ticket_history(session: AsyncSession, p: Principal, ticket_id: uui
     return await history(session, ticket, p)
 
 
-async def detail_response(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> TicketDetailResponse:
+async def detail_response(
+    session: AsyncSession, ticket: Ticket, viewer: Principal | None = None
+) -> TicketDetailResponse:
     """The detail as `viewer` may see it: a resident sees the citizen view (src/services/citizen_view.py)."""
     fields = {**TicketResponse.model_validate(ticket).model_dump(), **await _names(session, ticket)}
     clock = await ticket_clock(session, ticket, await _timezone(session, ticket))
@@ -184,10 +188,16 @@ async def _names(session: AsyncSession, ticket: Ticket) -> dict[str, str | None]
     people = {}
     ids = [i for i in (ticket.assigned_to, ticket.reporter_id) if i]
     if ids:
-        rows = await session.execute(select(User.id, User.full_name).where(User.municipality_id == mid, User.id.in_(ids)))
+        rows = await session.execute(
+            select(User.id, User.full_name).where(User.municipality_id == mid, User.id.in_(ids))
+        )
         people = {uid: name for uid, name in rows}
     ward = (
-        (await session.execute(select(Ward.code, Ward.name).where(Ward.municipality_id == mid, Ward.id == ticket.ward_id))).first()
+        (
+            await session.execute(
+                select(Ward.code, Ward.name).where(Ward.municipality_id == mid, Ward.id == ticket.ward_id)
+            )
+        ).first()
         if ticket.ward_id
         else None
     )

@@ -97,7 +97,9 @@ async def update_user(session: AsyncSession, p: Principal, user_id: uuid.UUID, b
         user.password_hash = await hash_password_async(body.password)
     if not is_active or role not in TEAM_MANAGER_ROLES:
         await session.execute(
-            update(Team).where(Team.municipality_id == p.municipality_id, Team.manager_id == user.id).values(manager_id=None)
+            update(Team)
+            .where(Team.municipality_id == p.municipality_id, Team.manager_id == user.id)
+            .values(manager_id=None)
         )
     await flush_or_conflict(session, _conflicts())
     if ends_sessions:

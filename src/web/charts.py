@@ -83,8 +83,10 @@ def paired_bars(chart_id: str, title: str, labels: Sequence[str], left: Series, 
             body += _text(x0 + w + 6, y + bar_h - 3, sa_int(int(value)), "value")
     for i, name in enumerate(labels):
         body += _text(label_w - 8, top + i * row_h + bar_h - 3, name, "axis", "end")
-    parts = [f"{name}: {left.name.lower()} {sa_int(int(left.values[i]))}, {right.name.lower()} {sa_int(int(right.values[i]))}"
-             for i, name in enumerate(labels)]
+    parts = [
+        f"{name}: {left.name.lower()} {sa_int(int(left.values[i]))}, {right.name.lower()} {sa_int(int(right.values[i]))}"
+        for i, name in enumerate(labels)
+    ]
     return _svg(chart_id, title, "; ".join(parts) or "No data.", height, body)
 
 
@@ -118,7 +120,12 @@ def sla_meters(chart_id: str, title: str, rows: Sequence[tuple[str, float | None
         body += _rect(label_w, y, plot_w, bar_h, "track")
         if percent is not None:
             body += _rect(label_w, y, plot_w * percent / 100, bar_h, f"band-{percent_band(percent)}")
-        body += _text(label_w + plot_w + 8, y + bar_h / 2 + 5, f"{sa_decimal(percent)} %" if percent is not None else "no data", "value")
+        body += _text(
+            label_w + plot_w + 8,
+            y + bar_h / 2 + 5,
+            f"{sa_decimal(percent)} %" if percent is not None else "no data",
+            "value",
+        )
     bottom = top + row_h * len(rows) - 14
     for mark in (60, 80):
         x = label_w + plot_w * mark / 100
@@ -146,7 +153,9 @@ def trend_lines(chart_id: str, title: str, days: Sequence[date], series: Sequenc
     step = peak / 5 if peak >= 5 else 1.0  # whole-number ticks: counts have no fractions
     for k in range(round(peak / step) + 1):
         value = step * k
-        body += Markup('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/>').format(left, WIDTH - right, y(value), y(value))
+        body += Markup('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/>').format(
+            left, WIDTH - right, y(value), y(value)
+        )
         body += _text(left - 6, y(value) + 4, sa_int(round(value)), "tick", "end")
     for i, day in enumerate(days):
         if (len(days) - 1 - i) % 7 == 0:
@@ -156,8 +165,9 @@ def trend_lines(chart_id: str, title: str, days: Sequence[date], series: Sequenc
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
         body += Markup('<polyline points="{}" class="line {}" fill="none"/>').format(points, s.css)
         if s.values:
-            body += Markup('<circle cx="{:.1f}" cy="{:.1f}" r="3" class="{}"/>').format(x(len(s.values) - 1), y(s.values[-1]), s.css)
+            body += Markup('<circle cx="{:.1f}" cy="{:.1f}" r="3" class="{}"/>').format(
+                x(len(s.values) - 1), y(s.values[-1]), s.css
+            )
     totals = ", ".join(f"{s.name.lower()} {sa_int(int(sum(s.values)))}" for s in series)
     span = f"{sa_date(days[0])} to {sa_date(days[-1])}" if days else "no days"
     return _svg(chart_id, title, f"{span}: {totals}.", height, body)
-

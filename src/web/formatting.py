@@ -80,7 +80,9 @@ def grouped_digits(value: int | float | None) -> Markup:
     whole, dot, fraction = digits.partition(".")
     head = len(whole) % 3 or 3
     groups = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
-    html = escape(sign + groups[0]) + Markup("").join(Markup('<span class="grp">{}</span>').format(g) for g in groups[1:])
+    html = escape(sign + groups[0]) + Markup("").join(
+        Markup('<span class="grp">{}</span>').format(g) for g in groups[1:]
+    )
     return html + (escape(dot + fraction) if dot else Markup(""))
 
 
@@ -89,7 +91,7 @@ def local_time(value: datetime | None, tz: str) -> datetime | None:
 
 
 def sa_datetime(value: datetime | None, tz: str) -> str:
-    """"27 Nov 2026, 14:05" in the municipality's time."""
+    """ "27 Nov 2026, 14:05" in the municipality's time."""
     local = local_time(value, tz)
     if local is None:
         return "–"

@@ -67,10 +67,7 @@ async def assignees(session: AsyncSession, p: Principal, *, saps: bool) -> list[
         )
         .order_by(Team.name.nulls_last(), User.full_name)
     )
-    return [
-        Option(i, name, "Managers" if role == UserRole.MANAGER.value else team)
-        for i, name, role, team in rows
-    ]
+    return [Option(i, name, "Managers" if role == UserRole.MANAGER.value else team) for i, name, role, team in rows]
 
 
 async def people(session: AsyncSession, p: Principal, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

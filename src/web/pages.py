@@ -81,7 +81,11 @@ env.filters.update(
 
 
 def render(
-    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
     principal: Principal | None = None,
 ) -> HTMLResponse:
     ctx = {"me": principal, "csrf_token": csrf.token_for(request), **(context or {})}
@@ -165,7 +169,9 @@ PageReadSession = Annotated[AsyncSession, Depends(page_read_db, scope="function"
 
 async def require_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
     if not csrf.is_valid(request, csrf_token):
-        raise Forbidden("This form has expired or did not come from this site. Please go back, reload and try again.", "csrf_failed")
+        raise Forbidden(
+            "This form has expired or did not come from this site. Please go back, reload and try again.", "csrf_failed"
+        )
 
 
 def landing_path(role: UserRole | str) -> str:

@@ -36,11 +36,13 @@ def _rings(boundary: dict[str, Any] | None) -> list[list[list[float]]]:
 
 
 async def ward_map(session: AsyncSession, p: Principal) -> WardMap | None:
-    rows = (await session.execute(
-        select(Ward.code, Ward.name, Ward.boundary)
-        .where(Ward.municipality_id == p.municipality_id, Ward.boundary.is_not(None))
-        .order_by(Ward.code)
-    )).all()
+    rows = (
+        await session.execute(
+            select(Ward.code, Ward.name, Ward.boundary)
+            .where(Ward.municipality_id == p.municipality_id, Ward.boundary.is_not(None))
+            .order_by(Ward.code)
+        )
+    ).all()
     shapes = [(code, name, ring) for code, name, boundary in rows for ring in _rings(boundary)]
     points = [pt for _, _, ring in shapes for pt in ring]
     if not points:
@@ -53,8 +55,11 @@ async def ward_map(session: AsyncSession, p: Principal) -> WardMap | None:
     y_scale = x_scale / max(squash, 0.01)
     height = max((north - south) * y_scale, 1.0)
     wards = [
-        {"code": code, "name": name,
-         "points": " ".join(f"{(x - west) * x_scale:.1f},{(north - y) * y_scale:.1f}" for x, y in ring)}
+        {
+            "code": code,
+            "name": name,
+            "points": " ".join(f"{(x - west) * x_scale:.1f},{(north - y) * y_scale:.1f}" for x, y in ring),
+        }
         for code, name, ring in shapes
     ]
     return WardMap(f"0 0 {WIDTH:.0f} {height:.0f}", west, north, x_scale, y_scale, wards)

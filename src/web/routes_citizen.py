@@ -18,8 +18,14 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/reports/nearby")
-async def nearby_fragment(request: Request, principal: PageUser, session: SessionDep, category: str = "",
-                          latitude: str = "", longitude: str = "") -> Response:
+async def nearby_fragment(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    category: str = "",
+    latitude: str = "",
+    longitude: str = "",
+) -> Response:
     """The open reports near the chosen point, with "Follow this instead" (a fragment of the form)."""
     access.require_role(principal, (access.CITIZEN,))
     try:
@@ -31,16 +37,25 @@ async def nearby_fragment(request: Request, principal: PageUser, session: Sessio
 
 
 @router.post("/reports/follow", dependencies=[Depends(require_csrf)])
-async def follow(principal: PageUser, session: SessionDep, ticket_id: Annotated[str, Form()] = "",
-                 tracking_number: Annotated[str, Form()] = "") -> Response:
+async def follow(
+    principal: PageUser,
+    session: SessionDep,
+    ticket_id: Annotated[str, Form()] = "",
+    tracking_number: Annotated[str, Form()] = "",
+) -> Response:
     state = await citizen_service.follow(session, principal, _ticket_id(ticket_id))
     ref = tracking_number if tracking_number.startswith("TKT-") and len(tracking_number) <= 22 else ""
     return RedirectResponse(f"/reports?followed={ref or state.id}", status_code=303)
 
 
 @router.post("/tickets/{ticket_id}/reopen", dependencies=[Depends(require_csrf)])
-async def reopen(request: Request, principal: PageUser, session: SessionDep, ticket_id: str,
-                 reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+async def reopen(
+    request: Request,
+    principal: PageUser,
+    session: SessionDep,
+    ticket_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
     tid = _ticket_id(ticket_id)
 
     async def change() -> object:
@@ -56,4 +71,6 @@ async def reopen(request: Request, principal: PageUser, session: SessionDep, tic
 @router.get("/reports/gbv")
 async def gbv_form(request: Request, principal: PageUser) -> Response:
     access.require_role(principal, (access.CITIZEN,))
-    return render(request, "report_gbv.html", {"form": {"description": "", "address": ""}, "errors": {}}, principal=principal)
+    return render(
+        request, "report_gbv.html", {"form": {"description": "", "address": ""}, "errors": {}}, principal=principal
+    )

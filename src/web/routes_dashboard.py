@@ -53,23 +53,36 @@ class Figures:
         vol_labels = [CATEGORY_LABELS[c] for c in SERVICE_CATEGORIES]
         by_cat = {row["category"]: row for row in self.volume}
         volume = charts.paired_bars(
-            "chart-volume", "Tickets by category", vol_labels,
+            "chart-volume",
+            "Tickets by category",
+            vol_labels,
             charts.Series("Open", "s-open", [by_cat.get(c.value, {}).get("open", 0) for c in SERVICE_CATEGORIES]),
-            charts.Series("Resolved", "s-resolved", [by_cat.get(c.value, {}).get("resolved", 0) for c in SERVICE_CATEGORIES]),
+            charts.Series(
+                "Resolved", "s-resolved", [by_cat.get(c.value, {}).get("resolved", 0) for c in SERVICE_CATEGORIES]
+            ),
         )
         sla = charts.sla_meters(
-            "chart-sla", "SLA compliance",
-            [("First response", self.sla.get("response_compliance_percent")),
-             ("Resolution", self.sla.get("resolution_compliance_percent"))],
+            "chart-sla",
+            "SLA compliance",
+            [
+                ("First response", self.sla.get("response_compliance_percent")),
+                ("Resolution", self.sla.get("resolution_compliance_percent")),
+            ],
         )
         workload = charts.load_bars(
-            "chart-workload", "Team workload", [row["team_name"] for row in self.workload],
+            "chart-workload",
+            "Team workload",
+            [row["team_name"] for row in self.workload],
             charts.Series("Open tickets", "s-open", [row["open_count"] for row in self.workload]),
             [row["total_count"] for row in self.workload],
         )
-        days = [row["date"] if isinstance(row["date"], date) else date.fromisoformat(str(row["date"])) for row in self.trend]
+        days = [
+            row["date"] if isinstance(row["date"], date) else date.fromisoformat(str(row["date"])) for row in self.trend
+        ]
         trend = charts.trend_lines(
-            "chart-trend", f"Last {TREND_DAYS} days", days,
+            "chart-trend",
+            f"Last {TREND_DAYS} days",
+            days,
             [
                 charts.Series("Reported", "s-created", [row["created"] for row in self.trend]),
                 charts.Series("Resolved", "s-resolved", [row["resolved"] for row in self.trend]),
@@ -174,8 +187,12 @@ async def _context(
 
 @router.get("/dashboard")
 async def dashboard(
-    request: Request, principal: PageReader, session: PageReadSession, ward_id: str | None = None,
-    created_from: str | None = None, created_to: str | None = None,
+    request: Request,
+    principal: PageReader,
+    session: PageReadSession,
+    ward_id: str | None = None,
+    created_from: str | None = None,
+    created_to: str | None = None,
 ) -> Response:
     context = await _context(session, principal, ward_id, created_from, created_to)
     return render(request, "dashboard.html", context, principal=principal)
@@ -183,8 +200,12 @@ async def dashboard(
 
 @router.get("/fragments/dashboard")
 async def dashboard_figures(
-    request: Request, principal: PageReader, session: PageReadSession, ward_id: str | None = None,
-    created_from: str | None = None, created_to: str | None = None,
+    request: Request,
+    principal: PageReader,
+    session: PageReadSession,
+    ward_id: str | None = None,
+    created_from: str | None = None,
+    created_to: str | None = None,
 ) -> Response:
     """The figures and charts alone: what the page fetches again when a ticket changes."""
     context = await _context(session, principal, ward_id, created_from, created_to)

@@ -43,7 +43,9 @@ async def public_page(request: Request, municipality: str | None = None) -> Resp
             categories=[(CATEGORY_LABELS.get(c.category, c.category), c) for c in stats.by_category],
             month_label=month_label,
             trend=charts.paired_bars(
-                "public-trend", f"Reports per month in {name}", months,
+                "public-trend",
+                f"Reports per month in {name}",
+                months,
                 charts.Series("Created", "s-created", [m.created for m in stats.monthly]),
                 charts.Series("Resolved", "s-resolved", [m.resolved for m in stats.monthly]),
             ),

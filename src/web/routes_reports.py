@@ -47,7 +47,11 @@ async def _context(session: AsyncSession, principal: Principal, page: int) -> di
 
 @router.get("/reports")
 async def my_reports(
-    request: Request, principal: PageReader, session: PageReadSession, page: int = 0, created: str | None = None,
+    request: Request,
+    principal: PageReader,
+    session: PageReadSession,
+    page: int = 0,
+    created: str | None = None,
     followed: str | None = None,
 ) -> Response:
     context = await _context(session, principal, max(page, 0))
@@ -78,7 +82,9 @@ async def report_problem(
     try:
         body = TicketCreate.model_validate(data)
     except ValidationError as exc:
-        errors = {str(e["loc"][0]): FIELD_MESSAGES.get(str(e["loc"][0]), "This value is not valid.") for e in exc.errors()}
+        errors = {
+            str(e["loc"][0]): FIELD_MESSAGES.get(str(e["loc"][0]), "This value is not valid.") for e in exc.errors()
+        }
         context = await _context(session, principal, 0)
         context.update(form=form, errors=errors)
         return render(request, "reports.html", context, status_code=422, principal=principal)

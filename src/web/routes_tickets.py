@@ -60,7 +60,9 @@ async def _list_context(session: AsyncSession, principal: Principal, request: Re
         if exc.code not in LIST_REFUSALS:
             raise
         refusal = exc.detail
-        result = PaginatedTicketResponse(tickets=[], total=0, page=params.page, page_size=params.page_size, page_count=0)
+        result = PaginatedTicketResponse(
+            tickets=[], total=0, page=params.page, page_size=params.page_size, page_count=0
+        )
     ward_names = await lookups.names(session, principal, Ward)
     team_names = await lookups.names(session, principal, Team)
     wards = await lookups.wards(session, principal)
@@ -104,7 +106,9 @@ async def ticket_list(request: Request, principal: PageReader, session: PageRead
 async def ticket_results(request: Request, principal: PageReader, session: PageReadSession) -> Response:
     """The results alone (total, table, paging, export links): fetched again on filters and live events."""
     context = await _list_context(session, principal, request)
-    return render(request, "_ticket_results.html", context, principal=principal, status_code=422 if context["refusal"] else 200)
+    return render(
+        request, "_ticket_results.html", context, principal=principal, status_code=422 if context["refusal"] else 200
+    )
 
 
 def _ticket_id(raw: str) -> uuid.UUID:
@@ -115,7 +119,11 @@ def _ticket_id(raw: str) -> uuid.UUID:
 
 
 async def _may_change(session: AsyncSession, principal: Principal, ticket_id: uuid.UUID) -> bool:
-    query = access.visible_tickets(principal, access.Purpose.CHANGE).with_only_columns(Ticket.id).where(Ticket.id == ticket_id)
+    query = (
+        access.visible_tickets(principal, access.Purpose.CHANGE)
+        .with_only_columns(Ticket.id)
+        .where(Ticket.id == ticket_id)
+    )
     return await session.scalar(query) is not None
 
 
@@ -131,12 +139,17 @@ def _status_options(principal: Principal, ticket: TicketDetailResponse) -> list[
     return options
 
 
-async def _rows_with_sla(session: AsyncSession, principal: Principal, tickets: list[TicketResponse], now: datetime) -> list:
+async def _rows_with_sla(
+    session: AsyncSession, principal: Principal, tickets: list[TicketResponse], now: datetime
+) -> list:
     """Each row's SLA status, its warning measured on the row's clock (one working calendar a page)."""
     business = [t for t in tickets if t.sla_clock is SlaClock.BUSINESS]
     calendar = (
-        await working_calendar(session, principal.municipality_id, principal.timezone, min(t.created_at for t in business))
-        if business else None
+        await working_calendar(
+            session, principal.municipality_id, principal.timezone, min(t.created_at for t in business)
+        )
+        if business
+        else None
     )
     return [(t, sla_status(t, now, calendar if t.sla_clock is SlaClock.BUSINESS else None)) for t in tickets]
 
@@ -165,7 +178,9 @@ async def _detail_context(session: AsyncSession, principal: Principal, ticket_id
 
 
 @router.get("/tickets/{ticket_id}")
-async def ticket_page(request: Request, principal: PageUser, session: SessionDep, ticket_id: str, done: str | None = None) -> Response:
+async def ticket_page(
+    request: Request, principal: PageUser, session: SessionDep, ticket_id: str, done: str | None = None
+) -> Response:
     context = await _detail_context(session, principal, _ticket_id(ticket_id))
     context["notice"] = DONE_MESSAGES.get(done or "")
     return render(request, "ticket_detail.html", context, principal=principal)
@@ -220,7 +235,9 @@ async def assign(
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     tid = _ticket_id(ticket_id)
-    body = AssignRequest(team_id=_optional_id(team_id), assigned_to=_optional_id(assigned_to), reason=reason.strip() or None)
+    body = AssignRequest(
+        team_id=_optional_id(team_id), assigned_to=_optional_id(assigned_to), reason=reason.strip() or None
+    )
     return await _change(
         request, session, principal, tid, "assign", lambda: ticket_actions.assign_ticket(session, principal, tid, body)
     )
@@ -233,4 +250,3 @@ def _optional_id(raw: str) -> uuid.UUID | None:
     if value is None:
         raise Invalid("Choose a team and a person from the lists.", "invalid_choice")
     return value
-

@@ -39,7 +39,9 @@ def _name(names: dict[uuid.UUID, str], raw: Any, fallback: str) -> str:
         return fallback
 
 
-def describe(event: TicketEventResponse, teams: dict[uuid.UUID, str], people: dict[uuid.UUID, str], staff: bool) -> Entry:
+def describe(
+    event: TicketEventResponse, teams: dict[uuid.UUID, str], people: dict[uuid.UUID, str], staff: bool
+) -> Entry:
     """Residents see what happened; staff also see who did it and to whom it went."""
     d = event.data or {}
     kind = EventKind(event.kind)

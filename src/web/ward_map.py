@@ -77,9 +77,9 @@ def ward_map(features: Sequence[WardFeature], cells: Sequence[HeatCell], title: 
         if not (proj.west <= c.lng <= proj.east and proj.south <= c.lat <= proj.north):
             continue
         x, y = proj.xy(c.lng, c.lat)
-        body += Markup('<circle cx="{:.1f}" cy="{:.1f}" r="{:.1f}" class="heat heat-{}"><title>{} reports</title></circle>').format(
-            x, y, radius, _band(c.count, peak_cell), sa_int(c.count)
-        )
+        body += Markup(
+            '<circle cx="{:.1f}" cy="{:.1f}" r="{:.1f}" class="heat heat-{}"><title>{} reports</title></circle>'
+        ).format(x, y, radius, _band(c.count, peak_cell), sa_int(c.count))
     desc = f"{len(drawn)} wards drawn from their boundaries; {len(cells)} areas with five or more reports marked."
     return Markup(
         '<svg class="chart ward-map" id="ward-map" viewBox="0 0 {w} {h:.0f}" role="img" '

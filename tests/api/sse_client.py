@@ -26,7 +26,9 @@ class Event:
 
 
 class SseStream:
-    def __init__(self, app: Any, url: str, headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None):
+    def __init__(
+        self, app: Any, url: str, headers: dict[str, str] | None = None, cookies: dict[str, str] | None = None
+    ):
         self.app = app
         parts = urlsplit(url)
         self.path, self.query = parts.path, parts.query
@@ -41,10 +43,18 @@ class SseStream:
 
     async def __aenter__(self) -> "SseStream":
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-            "scheme": "http", "path": self.path, "raw_path": self.path.encode(),
-            "query_string": self.query.encode(), "headers": self.headers, "root_path": "",
-            "server": ("test", 80), "client": ("127.0.0.1", 40000),
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": self.path,
+            "raw_path": self.path.encode(),
+            "query_string": self.query.encode(),
+            "headers": self.headers,
+            "root_path": "",
+            "server": ("test", 80),
+            "client": ("127.0.0.1", 40000),
         }
         requested = False
 

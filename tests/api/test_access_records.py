@@ -30,7 +30,12 @@ async def test_a_saps_list_writes_one_record_with_the_exact_ids(client, db, worl
     assert sorted(t["id"] for t in r.json()["tickets"]) == sorted(t["id"] for t in tickets)
     [(mun, user, role, answer, query, ids)] = await _records(db)
     assert (mun, user, role, answer, query) == (
-        world.municipality.id, world.saps_liaison.user.id, "saps_liaison", "list", {"status": "open"})
+        world.municipality.id,
+        world.saps_liaison.user.id,
+        "saps_liaison",
+        "list",
+        {"status": "open"},
+    )
     assert sorted(str(i) for i in ids) == sorted(t["id"] for t in tickets)
 
 

@@ -23,7 +23,13 @@ async def test_admin_makes_a_key_shown_once_and_stored_as_its_digest(client, wor
 
     listed = (await client.get(KEYS, headers=world.admin.headers)).json()
     assert listed == [
-        {"id": created["id"], "name": "FixMyStreet", "created_at": created["created_at"], "last_used_at": None, "revoked_at": None}
+        {
+            "id": created["id"],
+            "name": "FixMyStreet",
+            "created_at": created["created_at"],
+            "last_used_at": None,
+            "revoked_at": None,
+        }
     ]
     assert created["key"] not in (await client.get(KEYS, headers=world.admin.headers)).text
 
@@ -76,7 +82,9 @@ async def test_a_key_works_only_for_its_own_jurisdiction(client, world, other):
     assert r.json()[0]["code"] == 403
 
 
-@pytest.mark.parametrize("body", [{}, {"name": ""}, {"name": "   "}, {"name": "x" * 101}, {"name": "ok", "extra": 1}, {"name": 5}])
+@pytest.mark.parametrize(
+    "body", [{}, {"name": ""}, {"name": "   "}, {"name": "x" * 101}, {"name": "ok", "extra": 1}, {"name": 5}]
+)
 async def test_bad_bodies_are_422_and_make_nothing(client, world, body):
     r = await client.post(KEYS, json=body, headers=world.admin.headers)
     assert r.status_code == 422
@@ -84,5 +92,7 @@ async def test_bad_bodies_are_422_and_make_nothing(client, world, body):
 
 
 async def test_unknown_or_malformed_ids_on_delete(client, world):
-    assert (await client.delete(f"{KEYS}/00000000-0000-0000-0000-000000000000", headers=world.admin.headers)).status_code == 404
+    assert (
+        await client.delete(f"{KEYS}/00000000-0000-0000-0000-000000000000", headers=world.admin.headers)
+    ).status_code == 404
     assert (await client.delete(f"{KEYS}/not-a-uuid", headers=world.admin.headers)).status_code == 422

@@ -8,7 +8,14 @@ from tests.api.ticket_helpers import API, assign, history, report
 
 async def test_assign_team_and_member_stamps_response_and_writes_event(client, world):
     t = await report(client, world.citizen)
-    d = await assign(client, world.manager, t["id"], team_id=world.teams["water"].id, assigned_to=world.field_worker.id, reason="Closest crew")
+    d = await assign(
+        client,
+        world.manager,
+        t["id"],
+        team_id=world.teams["water"].id,
+        assigned_to=world.field_worker.id,
+        reason="Closest crew",
+    )
     assert d["assigned_team_id"] == str(world.teams["water"].id)
     assert d["assigned_to"] == str(world.field_worker.id)
     assert d["assigned_to_name"] == world.field_worker.user.full_name
@@ -37,7 +44,9 @@ async def test_a_manager_of_the_municipality_may_be_the_assignee_of_any_team(cli
 async def test_assignee_rules(client, world, factory, other):
     t = await report(client, world.citizen)
     outsider = await factory.user(world.municipality, UserRole.FIELD_WORKER, team_id=world.teams["roads"].id)
-    inactive = await factory.user(world.municipality, UserRole.FIELD_WORKER, team_id=world.teams["water"].id, is_active=False)
+    inactive = await factory.user(
+        world.municipality, UserRole.FIELD_WORKER, team_id=world.teams["water"].id, is_active=False
+    )
     for person in (outsider, inactive, world.citizen, world.admin, other.manager):
         r = await client.post(
             f"{API}/{t['id']}/assign",
@@ -52,12 +61,18 @@ async def test_assignee_rules(client, world, factory, other):
 
 async def test_teams_that_do_not_fit(client, world, other, factory):
     t = await report(client, world.citizen)
-    r = await client.post(f"{API}/{t['id']}/assign", json={"team_id": str(world.teams["gbv"].id)}, headers=world.manager.headers)
+    r = await client.post(
+        f"{API}/{t['id']}/assign", json={"team_id": str(world.teams["gbv"].id)}, headers=world.manager.headers
+    )
     assert r.status_code == 409 and r.json()["code"] == "saps_only"
     g = await report(client, world.citizen, category="gbv", description="help")
-    r = await client.post(f"{API}/{g['id']}/assign", json={"team_id": str(world.teams["water"].id)}, headers=world.saps_liaison.headers)
+    r = await client.post(
+        f"{API}/{g['id']}/assign", json={"team_id": str(world.teams["water"].id)}, headers=world.saps_liaison.headers
+    )
     assert r.status_code == 409 and r.json()["code"] == "saps_only"
-    r = await client.post(f"{API}/{t['id']}/assign", json={"team_id": str(other.teams["water"].id)}, headers=world.manager.headers)
+    r = await client.post(
+        f"{API}/{t['id']}/assign", json={"team_id": str(other.teams["water"].id)}, headers=world.manager.headers
+    )
     assert r.status_code == 422 and r.json()["code"] == "invalid_team"
     r = await client.post(f"{API}/{t['id']}/assign", json={"team_id": str(uuid.uuid4())}, headers=world.manager.headers)
     assert r.status_code == 422

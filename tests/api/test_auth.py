@@ -25,7 +25,12 @@ def bearer(token: str) -> dict[str, str]:
 
 def mint(claims: dict, key: str | None = None, algorithm: str = ALGORITHM) -> str:
     now = datetime.now(UTC)
-    payload = {"iat": int(now.timestamp()), "exp": int((now + timedelta(hours=1)).timestamp()), "typ": "access", **claims}
+    payload = {
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(hours=1)).timestamp()),
+        "typ": "access",
+        **claims,
+    }
     payload = {k: v for k, v in payload.items() if v is not None}
     return jwt.encode(payload, key or secret_key(), algorithm=algorithm)
 
@@ -56,7 +61,11 @@ async def test_sign_in_returns_a_bearer_token_carrying_the_users_identity(client
     assert set(body) == {"access_token", "token_type", "expires_in"}
     assert (body["token_type"], body["expires_in"]) == ("bearer", minutes * 60)
     claims = jwt.decode(body["access_token"], secret_key(), algorithms=[ALGORITHM])
-    assert (claims["sub"], claims["mun"], claims["role"]) == (str(world.manager.id), str(world.municipality.id), "manager")
+    assert (claims["sub"], claims["mun"], claims["role"]) == (
+        str(world.manager.id),
+        str(world.municipality.id),
+        "manager",
+    )
     assert before + minutes * 60 <= claims["exp"] <= int(datetime.now(UTC).timestamp()) + minutes * 60
     me = await client.get(f"{API}/auth/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200 and me.json()["id"] == str(world.manager.id)
@@ -90,7 +99,13 @@ async def test_an_inactive_user_or_municipality_cannot_sign_in(client, db, facto
 
 
 @pytest.mark.parametrize(
-    "data", [{}, {"username": "a@example.com"}, {"password": PASSWORD}, {"username": "x", "password": PASSWORD, "grant_type": "client_credentials"}]
+    "data",
+    [
+        {},
+        {"username": "a@example.com"},
+        {"password": PASSWORD},
+        {"username": "x", "password": PASSWORD, "grant_type": "client_credentials"},
+    ],
 )
 async def test_incomplete_forms_are_422(client, data):
     assert (await client.post(f"{API}/auth/token", data=data)).status_code == 422
@@ -101,7 +116,10 @@ async def test_a_json_body_is_not_a_form(client, world):
     assert r.status_code == 422
 
 
-@pytest.mark.parametrize("username,password", [("x" * 10_000, PASSWORD), ("a@example.com", "p" * 10_000), ("%' OR 1=1 --", "x"), ("é@ü.example", "ñ")])
+@pytest.mark.parametrize(
+    "username,password",
+    [("x" * 10_000, PASSWORD), ("a@example.com", "p" * 10_000), ("%' OR 1=1 --", "x"), ("é@ü.example", "ñ")],
+)
 async def test_odd_credentials_are_a_plain_401(client, world, username, password):
     assert (await sign_in(client, username, password)).status_code == 401
 
@@ -143,7 +161,9 @@ async def test_no_token_is_401(client):
     assert r.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("auth", ["Bearer garbage", "Bearer ", "Bearer a.b.c", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 10_000, "garbage"])
+@pytest.mark.parametrize(
+    "auth", ["Bearer garbage", "Bearer ", "Bearer a.b.c", "Basic dXNlcjpwYXNz", "Bearer " + "x" * 10_000, "garbage"]
+)
 async def test_garbage_tokens_are_401(client, world, auth):
     r = await client.get(f"{API}/auth/me", headers={"Authorization": auth})
     assert r.status_code == 401 and r.json()["code"] == "invalid_token"
@@ -153,7 +173,11 @@ async def test_tokens_not_signed_by_the_service_are_401(client, world):
     forged = [
         mint(claims_of(world.admin), key="another-secret-that-is-at-least-32-bytes-long"),
         mint({**claims_of(world.citizen), "role": "admin"}, key="x" * 40),
-        jwt.encode({**claims_of(world.admin), "exp": int(datetime.now(UTC).timestamp()) + 600, "typ": "access"}, None, algorithm="none"),
+        jwt.encode(
+            {**claims_of(world.admin), "exp": int(datetime.now(UTC).timestamp()) + 600, "typ": "access"},
+            None,
+            algorithm="none",
+        ),
         mint(claims_of(world.admin), key=secret_key(), algorithm="HS512"),
     ]
     for token in forged:
@@ -164,7 +188,9 @@ async def test_tokens_not_signed_by_the_service_are_401(client, world):
 
 async def test_an_expired_token_is_401(client, world):
     past = datetime.now(UTC) - timedelta(minutes=5)
-    token = mint({**claims_of(world.manager), "iat": int((past - timedelta(hours=1)).timestamp()), "exp": int(past.timestamp())})
+    token = mint(
+        {**claims_of(world.manager), "iat": int((past - timedelta(hours=1)).timestamp()), "exp": int(past.timestamp())}
+    )
     r = await client.get(f"{API}/auth/me", headers=bearer(token))
     assert r.status_code == 401 and r.json()["code"] == "invalid_token"
 
@@ -224,7 +250,9 @@ async def test_a_role_change_applies_to_tokens_already_issued(client, db, world)
     assert (await client.get(f"{API}/auth/me", headers=world.manager.headers)).json()["role"] == "citizen"
     # And upwards: a citizen made admin may administer at once, under the admin's database context.
     await set_user(db, world.citizen.id, role="admin")
-    r = await client.post(f"{API}/wards", headers=world.citizen.headers, json={"code": "PROMOTED", "name": "Made by a new admin"})
+    r = await client.post(
+        f"{API}/wards", headers=world.citizen.headers, json={"code": "PROMOTED", "name": "Made by a new admin"}
+    )
     assert r.status_code == 201
 
 
@@ -247,7 +275,9 @@ def registration(world, **changes) -> dict:
 
 async def test_a_citizen_registers_with_consent_and_can_sign_in(client, db, world):
     before = datetime.now(UTC)
-    r = await client.post(f"{API}/auth/register", json=registration(world, municipality_code=world.municipality.code.lower()))
+    r = await client.post(
+        f"{API}/auth/register", json=registration(world, municipality_code=world.municipality.code.lower())
+    )
     after = datetime.now(UTC)
     assert r.status_code == 201, r.text
     body = r.json()
@@ -265,11 +295,19 @@ async def test_a_citizen_registers_with_consent_and_can_sign_in(client, db, worl
     async with db.system_session() as s:
         user = await s.scalar(select(User).where(User.id == body["id"]))
         consents = list(await s.scalars(select(Consent).where(Consent.user_id == user.id)))
-    assert (user.role, user.municipality_id, user.email) == ("citizen", world.municipality.id, "lerato.mokoena@example.org")
+    assert (user.role, user.municipality_id, user.email) == (
+        "citizen",
+        world.municipality.id,
+        "lerato.mokoena@example.org",
+    )
     assert user.password_hash.startswith("$argon2id$")
     assert len(consents) == 1
     consent = consents[0]
-    assert (consent.municipality_id, consent.purpose, consent.policy_version) == (world.municipality.id, CONSENT_PURPOSE, CONSENT_VERSION)
+    assert (consent.municipality_id, consent.purpose, consent.policy_version) == (
+        world.municipality.id,
+        CONSENT_PURPOSE,
+        CONSENT_VERSION,
+    )
     assert "POPIA" in consent.purpose
     assert before - timedelta(seconds=5) <= consent.granted_at <= after + timedelta(seconds=5)
     assert consent.granted_at.tzinfo is not None
@@ -329,13 +367,22 @@ async def test_a_registration_that_loses_the_race_on_the_unique_index_is_409(cli
     """The email check passes (the other account is not committed yet); the insert then waits on
     the unique index and fails once the other transaction commits: still email_taken, not a 500."""
     async with db.system_session() as s:
-        s.add(User(municipality_id=world.municipality.id, email="lerato.mokoena@example.org", full_name="First",
-                   role="citizen", password_hash="x"))
+        s.add(
+            User(
+                municipality_id=world.municipality.id,
+                email="lerato.mokoena@example.org",
+                full_name="First",
+                role="citizen",
+                password_hash="x",
+            )
+        )
         await s.flush()
         request = asyncio.create_task(client.post(f"{API}/auth/register", json=registration(world)))
         while not request.done():  # wait until the registration is blocked behind this transaction
             waiting = await s.scalar(
-                text("SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))")
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+                )
             )
             if waiting:
                 break

@@ -15,7 +15,9 @@ from tests.api.ticket_helpers import report
 
 SAST = timezone(timedelta(hours=2))
 HOURS, HOLIDAYS = f"{API}/business-hours", f"{API}/holidays"
-DEFAULT_WEEK = [{"day": d, "opens": "07:30", "closes": "16:00"} for d in ("monday", "tuesday", "wednesday", "thursday", "friday")]
+DEFAULT_WEEK = [
+    {"day": d, "opens": "07:30", "closes": "16:00"} for d in ("monday", "tuesday", "wednesday", "thursday", "friday")
+]
 
 
 def at(*parts: int) -> datetime:
@@ -25,8 +27,10 @@ def at(*parts: int) -> datetime:
 @pytest.fixture
 def clock(monkeypatch):
     """Set the moment the next report (or reading) happens."""
+
     def place(moment: datetime) -> None:
         monkeypatch.setattr(timesource, "current_time", lambda: moment)
+
     return place
 
 
@@ -36,7 +40,10 @@ async def policies(client, world, body: list[dict]) -> None:
 
 
 def due(ticket: dict) -> tuple[datetime, datetime]:
-    return (datetime.fromisoformat(ticket["sla_response_deadline"]), datetime.fromisoformat(ticket["sla_resolution_deadline"]))
+    return (
+        datetime.fromisoformat(ticket["sla_response_deadline"]),
+        datetime.fromisoformat(ticket["sla_resolution_deadline"]),
+    )
 
 
 BUSINESS_WATER = [{"category": "water", "response_hours": 4, "resolution_hours": 10, "clock": "business"}]
@@ -60,7 +67,9 @@ async def test_a_sunday_public_holiday_is_observed_on_the_monday(client, world, 
 
 async def test_a_declared_day_is_skipped(client, world, clock):
     await policies(client, world, BUSINESS_WATER)
-    r = await client.post(HOLIDAYS, headers=world.admin.headers, json={"date": "2026-06-08", "name": "Municipal day of mourning"})
+    r = await client.post(
+        HOLIDAYS, headers=world.admin.headers, json={"date": "2026-06-08", "name": "Municipal day of mourning"}
+    )
     assert r.status_code == 201, r.text
     clock(at(2026, 6, 5, 14, 0))
     t = await report(client, world.citizen)
@@ -77,7 +86,9 @@ async def test_a_report_after_hours_starts_counting_at_the_next_opening(client, 
 
 
 async def test_a_deadline_exactly_at_closing_time_is_that_closing_time(client, world, clock):
-    await policies(client, world, [{"category": "water", "response_hours": 4, "resolution_hours": 12.5, "clock": "business"}])
+    await policies(
+        client, world, [{"category": "water", "response_hours": 4, "resolution_hours": 12.5, "clock": "business"}]
+    )
     clock(at(2026, 6, 4, 12, 0))  # Thursday noon: 4 h to closing; 12.5 h = 4 h + 8.5 h, all of Friday
     t = await report(client, world.citizen)
     assert due(t) == (at(2026, 6, 4, 16, 0), at(2026, 6, 5, 16, 0))
@@ -101,7 +112,9 @@ async def test_without_any_policy_low_severity_runs_on_business_hours(client, wo
 
 
 async def test_gbv_always_runs_on_the_wall_clock(client, world, clock):
-    await policies(client, world, [{"category": "gbv", "response_hours": 1, "resolution_hours": 24, "clock": "business"}])
+    await policies(
+        client, world, [{"category": "gbv", "response_hours": 1, "resolution_hours": 24, "clock": "business"}]
+    )
     clock(at(2026, 6, 5, 22, 0))  # Friday night
     t = await report(client, world.citizen, category="gbv", description="help")
     assert due(t) == (at(2026, 6, 5, 23, 0), at(2026, 6, 6, 22, 0))
@@ -148,7 +161,10 @@ async def test_business_hours_refuse_anonymous_and_other_roles(client, world):
 async def test_business_hours_default_then_replaced_per_municipality(client, world, other):
     r = await client.get(HOURS, headers=world.manager.headers)
     assert r.status_code == 200 and r.json() == DEFAULT_WEEK
-    week = [{"day": "tuesday", "opens": "08:00", "closes": "17:30"}, {"day": "monday", "opens": "06:00", "closes": "14:00"}]
+    week = [
+        {"day": "tuesday", "opens": "08:00", "closes": "17:30"},
+        {"day": "monday", "opens": "06:00", "closes": "14:00"},
+    ]
     r = await client.put(HOURS, headers=world.admin.headers, json=week)
     assert r.status_code == 200
     assert r.json() == [week[1], week[0]]
@@ -156,17 +172,23 @@ async def test_business_hours_default_then_replaced_per_municipality(client, wor
     assert (await client.get(HOURS, headers=other.admin.headers)).json() == DEFAULT_WEEK
 
 
-@pytest.mark.parametrize("body", [
-    [],
-    [{"day": "monday", "opens": "16:00", "closes": "07:30"}],
-    [{"day": "monday", "opens": "08:00", "closes": "08:00"}],
-    [{"day": "monday", "opens": "08:00", "closes": "12:00"}, {"day": "monday", "opens": "13:00", "closes": "15:00"}],
-    [{"day": "funday", "opens": "08:00", "closes": "12:00"}],
-    [{"day": "monday", "opens": "25:00", "closes": "26:00"}],
-    [{"day": "monday", "opens": "08:00:30", "closes": "12:00"}],
-    [{"day": "monday", "opens": "08:00", "closes": "12:00", "lunch": "12:00"}],
-    {"day": "monday"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        [{"day": "monday", "opens": "16:00", "closes": "07:30"}],
+        [{"day": "monday", "opens": "08:00", "closes": "08:00"}],
+        [
+            {"day": "monday", "opens": "08:00", "closes": "12:00"},
+            {"day": "monday", "opens": "13:00", "closes": "15:00"},
+        ],
+        [{"day": "funday", "opens": "08:00", "closes": "12:00"}],
+        [{"day": "monday", "opens": "25:00", "closes": "26:00"}],
+        [{"day": "monday", "opens": "08:00:30", "closes": "12:00"}],
+        [{"day": "monday", "opens": "08:00", "closes": "12:00", "lunch": "12:00"}],
+        {"day": "monday"},
+    ],
+)
 async def test_bad_business_hours_are_refused_and_change_nothing(client, world, body):
     r = await client.put(HOURS, headers=world.admin.headers, json=body)
     assert r.status_code == 422, r.text
@@ -189,7 +211,9 @@ async def test_holidays_refuse_anonymous_and_other_roles(client, world):
 
 
 async def test_declare_list_and_remove_a_holiday(client, world, other):
-    r = await client.post(HOLIDAYS, headers=world.admin.headers, json={"date": "2026-06-08", "name": "  Day of mourning "})
+    r = await client.post(
+        HOLIDAYS, headers=world.admin.headers, json={"date": "2026-06-08", "name": "  Day of mourning "}
+    )
     assert r.status_code == 201 and r.json() == {"date": "2026-06-08", "name": "Day of mourning"}
     await client.post(HOLIDAYS, headers=world.admin.headers, json={"date": "2026-01-02", "name": "Bridge day"})
     r = await client.get(HOLIDAYS, headers=world.manager.headers)
@@ -198,22 +222,29 @@ async def test_declare_list_and_remove_a_holiday(client, world, other):
     # another municipality cannot remove it: 404, and it stays
     assert_error(await client.delete(f"{HOLIDAYS}/2026-06-08", headers=other.admin.headers), 404, "not_found")
     assert_error(
-        await client.post(HOLIDAYS, headers=world.admin.headers, json={"date": "2026-06-08", "name": "Again"}), 409, "holiday_exists"
+        await client.post(HOLIDAYS, headers=world.admin.headers, json={"date": "2026-06-08", "name": "Again"}),
+        409,
+        "holiday_exists",
     )
     r = await client.delete(f"{HOLIDAYS}/2026-06-08", headers=world.admin.headers)
     assert r.status_code == 204
-    assert (await client.get(HOLIDAYS, headers=world.admin.headers)).json() == [{"date": "2026-01-02", "name": "Bridge day"}]
+    assert (await client.get(HOLIDAYS, headers=world.admin.headers)).json() == [
+        {"date": "2026-01-02", "name": "Bridge day"}
+    ]
     assert_error(await client.delete(f"{HOLIDAYS}/2026-06-08", headers=world.admin.headers), 404, "not_found")
 
 
-@pytest.mark.parametrize("body", [
-    {"date": "2026-02-30", "name": "No such day"},
-    {"date": "tomorrow", "name": "Vague"},
-    {"date": "2026-06-08", "name": "   "},
-    {"date": "2026-06-08", "name": "x" * 201},
-    {"date": "2026-06-08"},
-    {"date": "2026-06-08", "name": "Day", "extra": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"date": "2026-02-30", "name": "No such day"},
+        {"date": "tomorrow", "name": "Vague"},
+        {"date": "2026-06-08", "name": "   "},
+        {"date": "2026-06-08", "name": "x" * 201},
+        {"date": "2026-06-08"},
+        {"date": "2026-06-08", "name": "Day", "extra": 1},
+    ],
+)
 async def test_bad_holidays_are_refused_and_change_nothing(client, world, body):
     assert (await client.post(HOLIDAYS, headers=world.admin.headers, json=body)).status_code == 422
     assert (await client.get(HOLIDAYS, headers=world.admin.headers)).json() == []

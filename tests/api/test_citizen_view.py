@@ -13,8 +13,14 @@ async def _worked_ticket(client, world, other) -> dict:
     t = await report(client, world.citizen)
     await report(client, other.citizen)
     await set_status(client, world.manager, t["id"], "in_progress", note=INTERNAL_NOTE)
-    await assign(client, world.manager, t["id"], team_id=world.teams["water"].id,
-                 assigned_to=world.field_worker.user.id, reason=REASON)
+    await assign(
+        client,
+        world.manager,
+        t["id"],
+        team_id=world.teams["water"].id,
+        assigned_to=world.field_worker.user.id,
+        reason=REASON,
+    )
     await set_status(client, world.manager, t["id"], "escalated", note=INTERNAL_NOTE)
     await set_status(client, world.manager, t["id"], "resolved", note=PUBLIC_NOTE)
     return t
@@ -46,8 +52,14 @@ async def test_a_resident_sees_status_dates_and_public_notes_only(client, world,
     assert detail["assigned_to"] is None and detail["assigned_to_name"] is None and detail["escalation_reason"] is None
     for body in (detail, hist):
         text = str(body)
-        for secret in (world.manager.user.full_name, world.field_worker.user.full_name, REASON, INTERNAL_NOTE,
-                       str(world.manager.user.id), str(world.field_worker.user.id)):
+        for secret in (
+            world.manager.user.full_name,
+            world.field_worker.user.full_name,
+            REASON,
+            INTERNAL_NOTE,
+            str(world.manager.user.id),
+            str(world.field_worker.user.id),
+        ):
             assert secret not in text
     listed = (await client.get(API, headers=world.citizen.headers)).json()["tickets"]
     assert [(x["id"], x["assigned_to"], x["escalation_reason"]) for x in listed] == [(t["id"], None, None)]

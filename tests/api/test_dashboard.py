@@ -56,33 +56,55 @@ async def _dataset(client, factory, world, other):
     world.teams["retired"] = await factory.team(world.municipality, "water", is_active=False, name="Retired crew")
     for cat, status, ward, team, created, resp, res, responded, resolved in SPECS:
         await factory.ticket(
-            world.municipality, category=cat, status=status,
+            world.municipality,
+            category=cat,
+            status=status,
             ward_id=world.wards[ward].id if ward is not None else None,
             assigned_team_id=world.teams[team].id if team else None,
-            created_at=_at(now, -created), sla_response_deadline=_at(now, resp), sla_resolution_deadline=_at(now, res),
+            created_at=_at(now, -created),
+            sla_response_deadline=_at(now, resp),
+            sla_resolution_deadline=_at(now, res),
             first_responded_at=_at(now, -responded if responded else None),
             resolved_at=_at(now, -resolved if resolved else None),
             closed_at=_at(now, -resolved + 0.5) if status == "closed" else None,
         )
     for status, resp, res, responded, resolved in GBV:
         await factory.ticket(
-            world.municipality, category="gbv", status=status, ward_id=world.ward.id, assigned_team_id=world.teams["gbv"].id,
-            created_at=_at(now, -100), sla_response_deadline=_at(now, resp), sla_resolution_deadline=_at(now, res),
+            world.municipality,
+            category="gbv",
+            status=status,
+            ward_id=world.ward.id,
+            assigned_team_id=world.teams["gbv"].id,
+            created_at=_at(now, -100),
+            sla_response_deadline=_at(now, resp),
+            sla_resolution_deadline=_at(now, res),
             first_responded_at=_at(now, -responded if responded else None),
-            resolved_at=_at(now, -resolved if resolved else None), closed_at=_at(now, -1) if status == "closed" else None,
+            resolved_at=_at(now, -resolved if resolved else None),
+            closed_at=_at(now, -1) if status == "closed" else None,
         )
     for cat in ("water", "roads"):
-        await factory.ticket(other.municipality, category=cat, status="open", created_at=_at(now, -3),
-                             sla_response_deadline=_at(now, -2), sla_resolution_deadline=_at(now, -1))
+        await factory.ticket(
+            other.municipality,
+            category=cat,
+            status="open",
+            created_at=_at(now, -3),
+            sla_response_deadline=_at(now, -2),
+            sla_resolution_deadline=_at(now, -1),
+        )
     await factory.sla(world.municipality, None, None, 0.0003, 0.0006)  # about one and two seconds
     made = []
     for ward in (world.wards[0], world.wards[1]):
-        r = await client.post("/api/v1/tickets", json={"category": "water", "description": "Burst pipe", "ward_id": str(ward.id)},
-                              headers=world.citizen.headers)
+        r = await client.post(
+            "/api/v1/tickets",
+            json={"category": "water", "description": "Burst pipe", "ward_id": str(ward.id)},
+            headers=world.citizen.headers,
+        )
         assert r.status_code == 201, r.text
         made.append(r.json())
     await asyncio.sleep(2.5)
-    r = await client.patch(f"/api/v1/tickets/{made[0]['id']}/status", json={"status": "in_progress"}, headers=world.manager.headers)
+    r = await client.patch(
+        f"/api/v1/tickets/{made[0]['id']}/status", json={"status": "in_progress"}, headers=world.manager.headers
+    )
     assert r.status_code == 200, r.text
 
 
@@ -103,33 +125,57 @@ def _expected(rows: list[Ticket], teams: list, now: datetime) -> dict:
     """Every figure, straight from the definitions of SPEC §4.4."""
     rows = [r for r in rows if not r.is_sensitive]
     both = [r for r in rows if r.sla_response_deadline and r.sla_resolution_deadline]
-    response_late = [r for r in both if (r.first_responded_at and r.first_responded_at > r.sla_response_deadline)
-                     or (r.first_responded_at is None and now > r.sla_response_deadline)]
-    resolution_late = [r for r in both if (r.resolved_at and r.resolved_at > r.sla_resolution_deadline)
-                       or (r.resolved_at is None and now > r.sla_resolution_deadline)]
+    response_late = [
+        r
+        for r in both
+        if (r.first_responded_at and r.first_responded_at > r.sla_response_deadline)
+        or (r.first_responded_at is None and now > r.sla_response_deadline)
+    ]
+    resolution_late = [
+        r
+        for r in both
+        if (r.resolved_at and r.resolved_at > r.sla_resolution_deadline)
+        or (r.resolved_at is None and now > r.sla_resolution_deadline)
+    ]
     responded = [r for r in rows if r.first_responded_at]
     micro = sum((r.first_responded_at - r.created_at) // timedelta(microseconds=1) for r in responded)
     workload = {
-        str(t.id): {"team_id": str(t.id), "team_name": t.name,
-                    "open_count": sum(1 for r in rows if r.assigned_team_id == t.id and r.status in OPEN),
-                    "total_count": sum(1 for r in rows if r.assigned_team_id == t.id)}
-        for t in teams if t.is_active and not t.is_saps
+        str(t.id): {
+            "team_id": str(t.id),
+            "team_name": t.name,
+            "open_count": sum(1 for r in rows if r.assigned_team_id == t.id and r.status in OPEN),
+            "total_count": sum(1 for r in rows if r.assigned_team_id == t.id),
+        }
+        for t in teams
+        if t.is_active and not t.is_saps
     }
     return {
         "metrics": {
             "total_open": sum(1 for r in rows if r.status in OPEN),
             "total_resolved": sum(1 for r in rows if r.status in RESOLVED),
             "sla_compliance_percent": _percent(len(both), len(resolution_late)),
-            "avg_response_hours": _round(Decimal(micro) / len(responded) / Decimal(3_600_000_000), "0.01") if responded else None,
-            "sla_breaches": sum(1 for r in rows if r.status in OPEN and r.sla_resolution_deadline and now > r.sla_resolution_deadline),
+            "avg_response_hours": _round(Decimal(micro) / len(responded) / Decimal(3_600_000_000), "0.01")
+            if responded
+            else None,
+            "sla_breaches": sum(
+                1 for r in rows if r.status in OPEN and r.sla_resolution_deadline and now > r.sla_resolution_deadline
+            ),
             "reopened": 0,  # reopening: tests/api/test_reopen.py
         },
-        "volume": [{"category": c.value, "open": sum(1 for r in rows if r.category == c.value and r.status in OPEN),
-                    "resolved": sum(1 for r in rows if r.category == c.value and r.status in RESOLVED)} for c in SERVICE_CATEGORIES],
+        "volume": [
+            {
+                "category": c.value,
+                "open": sum(1 for r in rows if r.category == c.value and r.status in OPEN),
+                "resolved": sum(1 for r in rows if r.category == c.value and r.status in RESOLVED),
+            }
+            for c in SERVICE_CATEGORIES
+        ],
         "sla": {
             "response_compliance_percent": _percent(len(both), len(response_late)),
             "resolution_compliance_percent": _percent(len(both), len(resolution_late)),
-            "total_with_sla": len(both), "response_breaches": len(response_late), "resolution_breaches": len(resolution_late),
+            "total_with_sla": len(both),
+            "response_breaches": len(response_late),
+            "resolution_breaches": len(resolution_late),
         },
         "workload": workload,
     }
@@ -163,12 +209,24 @@ def _scenarios(world):
         ("manager, one ward", world.manager, {"ward_id": str(ward1)}, lambda r: r.ward_id == ward1),
         ("councillor", world.ward_councillor, {}, lambda r: r.ward_id == ward0),
         ("councillor naming their ward", world.ward_councillor, {"ward_id": str(ward0)}, lambda r: r.ward_id == ward0),
-        ("manager, created range", world.manager, {"created_from": start.isoformat(), "created_to": end.isoformat()},
-         lambda r: start <= r.created_at < end),
-        ("manager, ward and local range", world.manager, {"ward_id": str(ward0), "created_from": naive_start.isoformat()},
-         lambda r: r.ward_id == ward0 and r.created_at >= start),
-        ("councillor, created range", world.ward_councillor, {"created_to": end.isoformat()},
-         lambda r: r.ward_id == ward0 and r.created_at < end),
+        (
+            "manager, created range",
+            world.manager,
+            {"created_from": start.isoformat(), "created_to": end.isoformat()},
+            lambda r: start <= r.created_at < end,
+        ),
+        (
+            "manager, ward and local range",
+            world.manager,
+            {"ward_id": str(ward0), "created_from": naive_start.isoformat()},
+            lambda r: r.ward_id == ward0 and r.created_at >= start,
+        ),
+        (
+            "councillor, created range",
+            world.ward_councillor,
+            {"created_to": end.isoformat()},
+            lambda r: r.ward_id == ward0 and r.created_at < end,
+        ),
     ]
 
 
@@ -193,10 +251,17 @@ async def test_gbv_saps_and_other_municipalities_change_nothing(client, factory,
     assert str(world.teams["gbv"].id) not in {t["team_id"] for t in before["workload"]}
     assert str(world.teams["retired"].id) not in {t["team_id"] for t in before["workload"]}
     for _ in range(3):
-        await factory.ticket(world.municipality, category="gbv", status="escalated", assigned_team_id=world.teams["gbv"].id,
-                             sla_response_deadline=datetime.now(UTC) - timedelta(hours=5),
-                             sla_resolution_deadline=datetime.now(UTC) - timedelta(hours=1))
-        await factory.ticket(other.municipality, category="water", status="open", assigned_team_id=other.teams["water"].id)
+        await factory.ticket(
+            world.municipality,
+            category="gbv",
+            status="escalated",
+            assigned_team_id=world.teams["gbv"].id,
+            sla_response_deadline=datetime.now(UTC) - timedelta(hours=5),
+            sla_resolution_deadline=datetime.now(UTC) - timedelta(hours=1),
+        )
+        await factory.ticket(
+            other.municipality, category="water", status="open", assigned_team_id=other.teams["water"].id
+        )
     after = {n: (await client.get(f"{API}/{n}", headers=world.manager.headers)).json() for n in ENDPOINTS}
     assert after == before
     assert any(r.is_sensitive for r in rows)
@@ -205,13 +270,26 @@ async def test_gbv_saps_and_other_municipalities_change_nothing(client, factory,
 async def test_direct_sql_changes_keep_every_figure_exact(client, factory, world, other, db):
     await _dataset(client, factory, world, other)
     async with db.system_session() as s:
-        await s.execute(text(
-            "UPDATE tickets SET status = 'resolved', resolved_at = now(), first_responded_at = coalesce(first_responded_at, now())"
-            " WHERE municipality_id = :m AND status IN ('open', 'escalated') AND category IN ('water', 'gbv')"), {"m": world.municipality.id})
-        await s.execute(text("UPDATE tickets SET status = 'open', resolved_at = NULL, closed_at = NULL"
-                             " WHERE municipality_id = :m AND status = 'closed'"), {"m": world.municipality.id})
-        await s.execute(text("UPDATE tickets SET ward_id = :w, category = 'waste' WHERE municipality_id = :m AND category = 'roads'"),
-                        {"m": world.municipality.id, "w": world.wards[1].id})
+        await s.execute(
+            text(
+                "UPDATE tickets SET status = 'resolved', resolved_at = now(), first_responded_at = coalesce(first_responded_at, now())"
+                " WHERE municipality_id = :m AND status IN ('open', 'escalated') AND category IN ('water', 'gbv')"
+            ),
+            {"m": world.municipality.id},
+        )
+        await s.execute(
+            text(
+                "UPDATE tickets SET status = 'open', resolved_at = NULL, closed_at = NULL"
+                " WHERE municipality_id = :m AND status = 'closed'"
+            ),
+            {"m": world.municipality.id},
+        )
+        await s.execute(
+            text(
+                "UPDATE tickets SET ward_id = :w, category = 'waste' WHERE municipality_id = :m AND category = 'roads'"
+            ),
+            {"m": world.municipality.id, "w": world.wards[1].id},
+        )
         assert (await s.execute(text("SELECT count(*) FROM ticket_tallies_drift()"))).scalar_one() == 0
     rows = await _rows(db, world.municipality)
     teams = list(world.teams.values())
@@ -227,9 +305,13 @@ def _trend(rows, tz: str, days: int, keep=lambda r: True) -> list[dict]:
     for i in range(days):
         day = first + timedelta(days=i)
         visible = [r for r in rows if not r.is_sensitive and keep(r)]
-        out.append({"date": day.isoformat(),
-                    "created": sum(1 for r in visible if r.created_at.astimezone(zone).date() == day),
-                    "resolved": sum(1 for r in visible if r.resolved_at and r.resolved_at.astimezone(zone).date() == day)})
+        out.append(
+            {
+                "date": day.isoformat(),
+                "created": sum(1 for r in visible if r.created_at.astimezone(zone).date() == day),
+                "resolved": sum(1 for r in visible if r.resolved_at and r.resolved_at.astimezone(zone).date() == day),
+            }
+        )
     return out
 
 
@@ -245,8 +327,13 @@ async def test_trends_count_per_local_day_with_zeros(client, factory, db, timezo
     for back, minute in ((2, -10), (2, 10), (5, 30), (9, 0), (40, 0)):  # around local midnights, and older
         midnight = datetime.combine(today - timedelta(days=back), datetime.min.time(), zone).astimezone(UTC)
         created = midnight + timedelta(minutes=minute)
-        await factory.ticket(mun, status="resolved", created_at=created, resolved_at=created + timedelta(hours=30),
-                             ward_id=ward.id if back != 5 else None)
+        await factory.ticket(
+            mun,
+            status="resolved",
+            created_at=created,
+            resolved_at=created + timedelta(hours=30),
+            ward_id=ward.id if back != 5 else None,
+        )
     await factory.ticket(mun, category="gbv", created_at=datetime.now(UTC) - timedelta(days=1))
     rows = await _rows(db, mun)
     for days in (1, 7, 30):
@@ -268,8 +355,11 @@ async def test_refusals(client, world, other, endpoint):
         r = await client.get(url, params={"ward_id": str(ward)}, headers=world.ward_councillor.headers)
         assert r.status_code == 403 and r.json()["code"] == "ward_forbidden"
     bad_inputs = [{"ward_id": "nope"}]
-    bad_inputs += [{"days": 0}, {"days": 367}, {"days": "many"}] if endpoint == "trends" else [
-        {"created_from": "soon"}, {"created_to": "2026-02-30"}]
+    bad_inputs += (
+        [{"days": 0}, {"days": 367}, {"days": "many"}]
+        if endpoint == "trends"
+        else [{"created_from": "soon"}, {"created_to": "2026-02-30"}]
+    )
     for bad in bad_inputs:
         r = await client.get(url, params=bad, headers=world.manager.headers)
         assert r.status_code == 422, (bad, r.text)
@@ -278,5 +368,11 @@ async def test_refusals(client, world, other, endpoint):
 async def test_a_ward_of_another_municipality_has_no_tickets(client, factory, world, other):
     await factory.ticket(other.municipality, ward_id=other.ward.id, status="open")
     r = await client.get(f"{API}/metrics", params={"ward_id": str(other.ward.id)}, headers=world.manager.headers)
-    assert r.json() == {"total_open": 0, "total_resolved": 0, "sla_compliance_percent": None,
-                        "avg_response_hours": None, "sla_breaches": 0, "reopened": 0}
+    assert r.json() == {
+        "total_open": 0,
+        "total_resolved": 0,
+        "sla_compliance_percent": None,
+        "avg_response_hours": None,
+        "sla_breaches": 0,
+        "reopened": 0,
+    }

@@ -12,7 +12,9 @@ from tests.api.ticket_helpers import API, history, report, set_status
 
 async def overdue(factory, world, *, status="open", minutes_past_response=60, minutes_past_resolution=None, **extra):
     now = datetime.now(UTC)
-    resolution = now - timedelta(minutes=minutes_past_resolution) if minutes_past_resolution else now + timedelta(days=3)
+    resolution = (
+        now - timedelta(minutes=minutes_past_resolution) if minutes_past_resolution else now + timedelta(days=3)
+    )
     values = {
         "status": status,
         "created_at": now - timedelta(days=1),
@@ -56,7 +58,9 @@ async def test_a_second_sweep_writes_nothing_and_a_later_breach_adds_only_its_ev
 
 async def test_in_progress_past_resolution_escalates_with_both_breaches(client, world, factory, db):
     now = datetime.now(UTC)
-    t = await overdue(factory, world, status="in_progress", minutes_past_resolution=5, first_responded_at=now - timedelta(minutes=30))
+    t = await overdue(
+        factory, world, status="in_progress", minutes_past_resolution=5, first_responded_at=now - timedelta(minutes=30)
+    )
     result = await run_sweep(db)
     assert (result.escalated, result.breaches) == (1, 2)
     assert await kinds(client, world, t) == ["sla_breached", "sla_breached", "escalated"]
@@ -72,7 +76,15 @@ async def test_in_progress_responded_in_time_past_response_deadline_is_left_alon
 async def test_resolved_and_closed_tickets_are_never_swept(client, world, factory, db):
     now = datetime.now(UTC)
     await overdue(factory, world, status="resolved", minutes_past_resolution=5, resolved_at=now, first_responded_at=now)
-    await overdue(factory, world, status="closed", minutes_past_resolution=5, resolved_at=now, closed_at=now, first_responded_at=now)
+    await overdue(
+        factory,
+        world,
+        status="closed",
+        minutes_past_resolution=5,
+        resolved_at=now,
+        closed_at=now,
+        first_responded_at=now,
+    )
     result = await run_sweep(db)
     assert (result.escalated, result.breaches) == (0, 0)
 
@@ -101,9 +113,7 @@ async def test_concurrent_sweeps_escalate_each_ticket_once(client, world, factor
     assert sum(r.escalated for r in results) == 30
     assert sum(r.breaches for r in results) == 60
     async with db.system_session() as s:
-        counts = dict(
-            (await s.execute(select(TicketEvent.kind, func.count()).group_by(TicketEvent.kind))).all()
-        )
+        counts = dict((await s.execute(select(TicketEvent.kind, func.count()).group_by(TicketEvent.kind))).all())
     assert counts == {"escalated": 30, "sla_breached": 60}
     assert len({r for res in results for r in res.tickets}) == 30
     assert tickets

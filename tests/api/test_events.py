@@ -106,8 +106,15 @@ async def test_other_municipalities_and_sensitive_tickets_never_arrive(db, facto
         await publish(db, TICKET_CREATED, foreign)
         await publish(db, TICKET_CREATED, gbv)  # refused by the publisher
         # Refused by the stream too, even if a sensitive ticket were ever announced:
-        await notify_raw(db, {"event": TICKET_CREATED, "municipality_id": str(world.municipality.id),
-                              "id": str(gbv.id), "category": "gbv"})
+        await notify_raw(
+            db,
+            {
+                "event": TICKET_CREATED,
+                "municipality_id": str(world.municipality.id),
+                "id": str(gbv.id),
+                "category": "gbv",
+            },
+        )
         await notify_raw(db, {"event": "ticket_deleted", "municipality_id": str(world.municipality.id), "id": "x"})
         await notify_raw(db, ["not", "an", "object"])
         await publish(db, TICKET_CREATED, mine)
@@ -153,7 +160,9 @@ async def test_changes_through_the_api_are_announced_after_commit(client, world)
         event = await stream.next_ticket_event()
         assert (event.name, event.json["status"]) == ("ticket_updated", "in_progress")
         # A refused change rolls back and announces nothing: the next event is the next real change.
-        r = await client.patch(f"/api/v1/tickets/{created['id']}/status", json={"status": "closed"}, headers=world.manager.headers)
+        r = await client.patch(
+            f"/api/v1/tickets/{created['id']}/status", json={"status": "closed"}, headers=world.manager.headers
+        )
         assert r.status_code == 409
         await set_status(client, world.manager, created["id"], "escalated", note="stuck")
         event = await stream.next_ticket_event()

@@ -41,7 +41,7 @@ async def rich(factory, world):
         category="roads",
         severity="high",
         status="closed",
-        description="Pothole, \"deep\" — near the école; two lines\nsecond",
+        description='Pothole, "deep" — near the école; two lines\nsecond',
         address="12 Church St, Pretoria",
         latitude=-25.95,
         longitude=28.05,
@@ -89,11 +89,26 @@ async def test_csv_has_the_columns_in_order_and_every_value(client, world, rich)
     assert rows[0] == list(COLUMNS)
     assert [row[0] for row in rows[1:]] == [plain.tracking_number, full.tracking_number]  # newest first
     assert rows[2] == [
-        full.tracking_number, "roads", "closed", "high", world.ward.code, world.teams["roads"].name,
-        world.manager.user.full_name, "12 Church St, Pretoria", "-25.95", "28.05",
-        local(full.created_at), local(full.first_responded_at), local(full.resolved_at), local(full.closed_at),
-        local(full.escalated_at), local(full.sla_response_deadline), local(full.sla_resolution_deadline),
-        "met", "breached", full.description,
+        full.tracking_number,
+        "roads",
+        "closed",
+        "high",
+        world.ward.code,
+        world.teams["roads"].name,
+        world.manager.user.full_name,
+        "12 Church St, Pretoria",
+        "-25.95",
+        "28.05",
+        local(full.created_at),
+        local(full.first_responded_at),
+        local(full.resolved_at),
+        local(full.closed_at),
+        local(full.escalated_at),
+        local(full.sla_response_deadline),
+        local(full.sla_resolution_deadline),
+        "met",
+        "breached",
+        full.description,
     ]
     assert rows[1][4:10] == ["", "", "", "", "", ""]
     assert rows[1][11:15] == ["", "", "", ""]
@@ -103,12 +118,16 @@ async def test_csv_has_the_columns_in_order_and_every_value(client, world, rich)
 async def test_the_filename_names_the_municipality_and_the_local_moment(client, world):
     r = await client.get(CSV, headers=world.manager.headers)
     code = world.municipality.code
-    match = re.fullmatch(rf'attachment; filename="tickets-{code}-(\d{{8}}-\d{{4}})\.csv"', r.headers["content-disposition"])
+    match = re.fullmatch(
+        rf'attachment; filename="tickets-{code}-(\d{{8}}-\d{{4}})\.csv"', r.headers["content-disposition"]
+    )
     assert match
     stamp = datetime.strptime(match.group(1), "%Y%m%d-%H%M").replace(tzinfo=SAST)
     assert abs((datetime.now(UTC) - stamp).total_seconds()) < 600
     r = await client.get(XLSX, headers=world.manager.headers)
-    assert re.fullmatch(rf'attachment; filename="tickets-{code}-\d{{8}}-\d{{4}}\.xlsx"', r.headers["content-disposition"])
+    assert re.fullmatch(
+        rf'attachment; filename="tickets-{code}-\d{{8}}-\d{{4}}\.xlsx"', r.headers["content-disposition"]
+    )
 
 
 async def test_an_empty_view_is_the_header_alone(client, world):
@@ -137,12 +156,12 @@ async def test_a_councillor_exports_only_their_ward(client, factory, world):
 
 
 async def test_text_that_looks_like_a_formula_stays_text(client, factory, world):
-    await factory.ticket(world.municipality, description="=HYPERLINK(\"http://x\")", address="+27 Main")
+    await factory.ticket(world.municipality, description='=HYPERLINK("http://x")', address="+27 Main")
     rows = read_csv(await client.get(CSV, headers=world.manager.headers))
     assert rows[1][7] == "'+27 Main"
-    assert rows[1][19] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][19] == '\'=HYPERLINK("http://x")'
     xrows = read_xlsx(await client.get(XLSX, headers=world.manager.headers))
-    assert xrows[1][19] == "=HYPERLINK(\"http://x\")"  # a string cell in Excel, never a formula
+    assert xrows[1][19] == '=HYPERLINK("http://x")'  # a string cell in Excel, never a formula
 
 
 async def test_excel_has_real_dates_and_numbers(client, world, rich):
@@ -154,7 +173,12 @@ async def test_excel_has_real_dates_and_numbers(client, world, rich):
     assert rows[0] == COLUMNS
     row = rows[2]
     assert row[0] == full.tracking_number
-    assert row[4:8] == (world.ward.code, world.teams["roads"].name, world.manager.user.full_name, "12 Church St, Pretoria")
+    assert row[4:8] == (
+        world.ward.code,
+        world.teams["roads"].name,
+        world.manager.user.full_name,
+        "12 Church St, Pretoria",
+    )
     assert row[8:10] == (-25.95, 28.05)
     created = full.created_at.astimezone(SAST).replace(tzinfo=None)
     assert isinstance(row[10], datetime) and row[10] == created
@@ -203,7 +227,9 @@ async def test_a_councillor_naming_another_ward_is_403(client, world):
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize("query", ["status=lost", "ward_id=nope", "created_from=yesterday", "page_size=0", "search=" + "x" * 201])
+@pytest.mark.parametrize(
+    "query", ["status=lost", "ward_id=nope", "created_from=yesterday", "page_size=0", "search=" + "x" * 201]
+)
 async def test_bad_filters_are_422(client, world, query):
     for url in (CSV, XLSX):
         r = await client.get(f"{url}?{query}", headers=world.manager.headers)

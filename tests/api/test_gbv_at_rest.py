@@ -30,8 +30,9 @@ async def _stored_text(db) -> list[str]:
 
 
 async def _gbv_with_history(client, world) -> dict:
-    t = await report(client, world.citizen, category="gbv", description=DESCRIPTION, address=ADDRESS,
-                     latitude=-25.7, longitude=28.2)
+    t = await report(
+        client, world.citizen, category="gbv", description=DESCRIPTION, address=ADDRESS, latitude=-25.7, longitude=28.2
+    )
     await set_status(client, world.saps_liaison, t["id"], "escalated", note=NOTE)
     return t
 
@@ -51,8 +52,12 @@ async def test_no_plaintext_of_a_sensitive_report_is_stored_or_logged(client, db
     for secret in SECRETS:
         assert secret.lower() not in stored.lower()
     async with db.system_session() as s:
-        row = (await s.execute(text("SELECT description, address, escalation_reason, latitude, longitude FROM tickets "
-                                    "WHERE id = :i"), {"i": t["id"]})).one()
+        row = (
+            await s.execute(
+                text("SELECT description, address, escalation_reason, latitude, longitude FROM tickets WHERE id = :i"),
+                {"i": t["id"]},
+            )
+        ).one()
     assert all(sealing.is_sealed(v) for v in row[:3]) and row[3:] == (None, None)
     assert row[0].split(":")[2] == sealing.current_key().id  # the master key's id is stored with it
 
@@ -77,7 +82,9 @@ async def test_sensitive_search_matches_tracking_numbers_only(client, world):
     assert by_text["total"] == 0
     # every stored description of a sensitive ticket contains "sealed": descriptions are not searched
     assert (await client.get(API, params={"search": "sealed"}, headers=world.saps_liaison.headers)).json()["total"] == 0
-    by_number = (await client.get(API, params={"search": t["tracking_number"]}, headers=world.saps_liaison.headers)).json()
+    by_number = (
+        await client.get(API, params={"search": t["tracking_number"]}, headers=world.saps_liaison.headers)
+    ).json()
     assert [x["id"] for x in by_number["tickets"]] == [t["id"]]
     water = await report(client, world.citizen, description="Burst spaza pipe")
     found = (await client.get(API, params={"search": "spaza"}, headers=world.manager.headers)).json()

@@ -16,8 +16,14 @@ MIB = 1024 * 1024
 async def test_every_response_carries_nosniff_and_a_referrer_policy(client, world):
     page_sign_in(client, world.manager)
     for method, path in [
-        ("GET", "/health"), ("GET", f"{API}/auth/me"), ("GET", f"{API}/no-such-route"), ("GET", "/static/app.css"),
-        ("GET", "/openapi.json"), ("GET", "/login"), ("GET", "/dashboard"), ("POST", f"{API}/auth/token"),
+        ("GET", "/health"),
+        ("GET", f"{API}/auth/me"),
+        ("GET", f"{API}/no-such-route"),
+        ("GET", "/static/app.css"),
+        ("GET", "/openapi.json"),
+        ("GET", "/login"),
+        ("GET", "/dashboard"),
+        ("POST", f"{API}/auth/token"),
     ]:
         r = await client.request(method, path)
         assert r.headers["x-content-type-options"] == "nosniff", path
@@ -28,7 +34,13 @@ async def test_every_response_carries_nosniff_and_a_referrer_policy(client, worl
 async def test_html_carries_a_strict_content_security_policy(client, world):
     r = await client.get("/login")
     policy = r.headers["content-security-policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ):
         assert directive in policy
     assert "unsafe-inline" not in policy
     r = await client.get("/docs")
@@ -52,7 +64,10 @@ def test_cookie_secure_defaults_to_true_with_a_database_url(monkeypatch):
     monkeypatch.delenv("COOKIE_SECURE", raising=False)
     assert Settings(database_url="postgresql://db.example.org/k", _env_file=None).secure_cookies is True
     assert Settings(database_url=None, _env_file=None).secure_cookies is False
-    assert Settings(database_url="postgresql://db.example.org/k", cookie_secure=False, _env_file=None).secure_cookies is False
+    assert (
+        Settings(database_url="postgresql://db.example.org/k", cookie_secure=False, _env_file=None).secure_cookies
+        is False
+    )
 
 
 async def _ticket_count(db) -> int:
@@ -74,8 +89,9 @@ async def test_a_chunked_body_over_one_mebibyte_is_413(client, db, world):
         for _ in range(20):
             yield b"y" * (64 * 1024)
 
-    r = await client.post(f"{API}/tickets", headers={**world.citizen.headers, "Content-Type": "application/json"},
-                          content=chunks())
+    r = await client.post(
+        f"{API}/tickets", headers={**world.citizen.headers, "Content-Type": "application/json"}, content=chunks()
+    )
     assert r.status_code == 413 and r.json()["code"] == "body_too_large"
     assert await _ticket_count(db) == 0
 
@@ -89,8 +105,9 @@ async def test_a_chunked_body_within_the_limit_is_read_normally(client, db, worl
         yield payload[:10]
         yield payload[10:]
 
-    r = await client.post(f"{API}/tickets", headers={**world.citizen.headers, "Content-Type": "application/json"},
-                          content=chunks())
+    r = await client.post(
+        f"{API}/tickets", headers={**world.citizen.headers, "Content-Type": "application/json"}, content=chunks()
+    )
     assert r.status_code == 201, r.text
     assert r.json()["description"] == "Burst pipe on the corner"
 
@@ -111,4 +128,3 @@ async def test_api_docs_are_served_unless_turned_off(client, db, configure):
         for path in ("/docs", "/openapi.json", "/redoc"):
             assert (await c.get(path)).status_code == 404
         assert (await c.get("/health")).status_code == 200
-

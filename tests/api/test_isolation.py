@@ -62,24 +62,31 @@ async def test_the_test_connection_is_a_superuser_yet_tenant_transactions_run_as
         assert await s.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = session_user")) is True
     async with db.tenant_session(ctx(world, UserRole.MANAGER)) as s:
         assert await s.scalar(text("SELECT current_user")) == APP_ROLE
-        assert await s.scalar(text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")) is False
+        assert (
+            await s.scalar(text("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")) is False
+        )
         assert await s.scalar(text("SELECT current_setting('app.municipality_id')")) == str(world.municipality.id)
 
 
 async def test_unfiltered_queries_return_only_the_tenants_rows(db, world, other, scene):
     async with db.system_session() as s:  # the data really holds both municipalities
         totals = {table: await count(s, table) for table in TENANT_TABLES}
-        mine = {table: await count(s, table, "municipality_id = :m", m=world.municipality.id) for table in TENANT_TABLES}
+        mine = {
+            table: await count(s, table, "municipality_id = :m", m=world.municipality.id) for table in TENANT_TABLES
+        }
     assert totals["wards"] == 4 and totals["users"] == 12 and totals["teams"] == 16 and totals["tickets"] == 5
     for role in (UserRole.MANAGER, UserRole.ADMIN):
         async with db.tenant_session(ctx(world, role)) as s:
             seen = {table: await count(s, table) for table in TENANT_TABLES}
             municipalities = {
-                table: set(await s.scalars(text(f"SELECT DISTINCT municipality_id FROM {table}"))) for table in TENANT_TABLES
+                table: set(await s.scalars(text(f"SELECT DISTINCT municipality_id FROM {table}")))
+                for table in TENANT_TABLES
             }
-        assert (seen["wards"], seen["users"], seen["teams"], seen["team_wards"], seen["sla_policies"]) == (
-            mine["wards"], mine["users"], mine["teams"], mine["team_wards"], mine["sla_policies"]
-        ) == (2, 6, 8, 1, 1)
+        assert (
+            (seen["wards"], seen["users"], seen["teams"], seen["team_wards"], seen["sla_policies"])
+            == (mine["wards"], mine["users"], mine["teams"], mine["team_wards"], mine["sla_policies"])
+            == (2, 6, 8, 1, 1)
+        )
         assert all(found <= {world.municipality.id} for found in municipalities.values())
         assert seen["tickets"] == (2 if role is UserRole.MANAGER else 3)
         assert seen["ticket_events"] == (2 if role is UserRole.MANAGER else 4)
@@ -103,7 +110,9 @@ async def test_another_municipalitys_rows_cannot_be_reached_even_by_id(db, world
         (UserRole.SAPS_LIAISON, True),
     ],
 )
-async def test_a_sensitive_ticket_and_its_events_show_only_to_admins_saps_and_the_reporter(db, world, scene, role, sees):
+async def test_a_sensitive_ticket_and_its_events_show_only_to_admins_saps_and_the_reporter(
+    db, world, scene, role, sees
+):
     gbv = scene["gbv"].id
     async with db.tenant_session(ctx(world, role)) as s:
         assert await count(s, "tickets", "id = :i", i=gbv) == int(sees)
@@ -132,11 +141,15 @@ async def test_the_reporter_sees_their_own_sensitive_ticket_and_another_citizen_
 async def tenant_tables(db) -> list[str]:
     """Every table with a municipality_id, from the catalog: one added later is checked too."""
     async with db.system_session() as s:
-        return list(await s.scalars(text(
-            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_attribute a "
-            "WHERE a.attrelid = c.oid AND a.attname = 'municipality_id' AND NOT a.attisdropped) ORDER BY 1"
-        )))
+        return list(
+            await s.scalars(
+                text(
+                    "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public' AND c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_attribute a "
+                    "WHERE a.attrelid = c.oid AND a.attname = 'municipality_id' AND NOT a.attisdropped) ORDER BY 1"
+                )
+            )
+        )
 
 
 async def test_without_a_tenant_the_app_role_sees_nothing(db, world, scene):
@@ -167,7 +180,10 @@ async def test_an_unfiltered_update_or_delete_touches_only_the_tenants_rows(db, 
     assert (changed, removed) == (2, 0)
     async with db.system_session() as s:
         assert await count(s, "wards", "name = 'Renamed everywhere?'") == 2
-        assert await count(s, "wards", "municipality_id = :m AND name <> 'Renamed everywhere?'", m=other.municipality.id) == 2
+        assert (
+            await count(s, "wards", "municipality_id = :m AND name <> 'Renamed everywhere?'", m=other.municipality.id)
+            == 2
+        )
 
 
 @pytest.mark.parametrize("statement", ["UPDATE ticket_events SET kind = 'commented'", "DELETE FROM ticket_events"])

@@ -50,7 +50,10 @@ async def test_timestamps_through_a_full_life(client, world):
     assert e["resolved_at"] == d["resolved_at"]
     assert e["closed_at"] is not None
     assert datetime.fromisoformat(e["closed_at"]) >= datetime.fromisoformat(e["resolved_at"])
-    kinds = [(ev["kind"], ev["data"].get("from"), ev["data"].get("to")) for ev in await history(client, world.manager, t["id"])]
+    kinds = [
+        (ev["kind"], ev["data"].get("from"), ev["data"].get("to"))
+        for ev in await history(client, world.manager, t["id"])
+    ]
     assert kinds == [
         ("status_changed", "resolved", "closed"),
         ("status_changed", "open", "resolved"),
@@ -102,7 +105,9 @@ async def test_field_worker_sees_tickets_assigned_to_them_personally(client, wor
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize("body", [{}, {"status": "done"}, {"status": "resolved", "note": "n" * 2001}, {"status": "resolved", "x": 1}])
+@pytest.mark.parametrize(
+    "body", [{}, {"status": "done"}, {"status": "resolved", "note": "n" * 2001}, {"status": "resolved", "x": 1}]
+)
 async def test_bad_status_bodies(client, world, body):
     t = await report(client, world.citizen)
     r = await client.patch(f"{API}/{t['id']}/status", json=body, headers=world.manager.headers)

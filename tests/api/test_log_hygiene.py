@@ -44,16 +44,30 @@ async def test_sign_in_failures_searches_and_failing_queries_leave_nothing_perso
     r = await client.get(f"{API}/tickets", params={"search": SEARCH_TERM}, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200
     # PostgreSQL refuses a NUL character: the statement fails with the description as a parameter.
-    r = await client.post(f"{API}/tickets", headers=world.citizen.headers,
-                          json={"category": "water", "description": DESCRIPTION + "\u0000"})
+    r = await client.post(
+        f"{API}/tickets",
+        headers=world.citizen.headers,
+        json={"category": "water", "description": DESCRIPTION + "\u0000"},
+    )
     assert r.status_code == 422 and r.json()["code"] == "invalid", r.text  # refused by the database
-    r = await client.post(f"{API}/tickets", headers=world.citizen.headers, json={"category": "water", "description": DESCRIPTION})
+    r = await client.post(
+        f"{API}/tickets", headers=world.citizen.headers, json={"category": "water", "description": DESCRIPTION}
+    )
     assert r.status_code == 201
 
     logged = server_lines(caplog)
     assert "SELECT" in logged  # the SQL log was on: the absence below is not for want of logging
-    for secret in (SECRET_EMAIL, SECRET_PASSWORD, SEARCH_TERM, DESCRIPTION, "Zodwa", token, world.manager.user.email,
-                   world.citizen.user.email, world.citizen.token):
+    for secret in (
+        SECRET_EMAIL,
+        SECRET_PASSWORD,
+        SEARCH_TERM,
+        DESCRIPTION,
+        "Zodwa",
+        token,
+        world.manager.user.email,
+        world.citizen.user.email,
+        world.citizen.token,
+    ):
         assert secret not in logged, secret
     assert "@" not in logged.replace("@@", "")
 

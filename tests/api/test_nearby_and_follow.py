@@ -21,10 +21,17 @@ async def scene(factory, world, other):
     report and a GBV report on the spot, and another municipality's water report on the spot."""
     mun, now = world.municipality, datetime.now(UTC)
     t = {}
-    t["near"] = await factory.ticket(mun, latitude=north(0.001), longitude=LON, status="open", description="Leak at the corner",
-                                     created_at=now - timedelta(hours=3))
-    t["farther"] = await factory.ticket(mun, latitude=north(-0.002), longitude=LON, status="in_progress",
-                                        created_at=now - timedelta(hours=2))
+    t["near"] = await factory.ticket(
+        mun,
+        latitude=north(0.001),
+        longitude=LON,
+        status="open",
+        description="Leak at the corner",
+        created_at=now - timedelta(hours=3),
+    )
+    t["farther"] = await factory.ticket(
+        mun, latitude=north(-0.002), longitude=LON, status="in_progress", created_at=now - timedelta(hours=2)
+    )
     t["beyond"] = await factory.ticket(mun, latitude=north(0.0024), longitude=LON, status="escalated")
     t["resolved"] = await factory.ticket(mun, latitude=north(0.0005), longitude=LON, status="resolved", resolved_at=now)
     t["roads"] = await factory.ticket(mun, category="roads", latitude=LAT, longitude=LON, status="open")
@@ -35,9 +42,14 @@ async def scene(factory, world, other):
 
 def expected(ticket, metres: float, description: str | None = None, followers: int = 0) -> dict:
     return {
-        "id": str(ticket.id), "tracking_number": ticket.tracking_number, "category": ticket.category, "status": ticket.status,
-        "distance_m": round(metres, 1), "created_at": ticket.created_at.isoformat().replace("+00:00", "Z"),
-        "followers": followers, "description": description,
+        "id": str(ticket.id),
+        "tracking_number": ticket.tracking_number,
+        "category": ticket.category,
+        "status": ticket.status,
+        "distance_m": round(metres, 1),
+        "created_at": ticket.created_at.isoformat().replace("+00:00", "Z"),
+        "followers": followers,
+        "description": description,
     }
 
 
@@ -49,7 +61,10 @@ async def test_nearby_lists_open_reports_of_the_category_within_the_radius_neare
     t = await scene(factory, world, other)
     r = await client.get(NEARBY, params=params(), headers=world.citizen.headers)
     assert r.status_code == 200, r.text
-    assert r.json() == [expected(t["near"], 0.001 * METRES_PER_DEGREE), expected(t["farther"], 0.002 * METRES_PER_DEGREE)]
+    assert r.json() == [
+        expected(t["near"], 0.001 * METRES_PER_DEGREE),
+        expected(t["farther"], 0.002 * METRES_PER_DEGREE),
+    ]
     # staff who may see them read their text too
     r = await client.get(NEARBY, params=params(), headers=world.manager.headers)
     assert [x["description"] for x in r.json()] == ["Leak at the corner", t["farther"].description]
@@ -60,14 +75,23 @@ async def test_a_wider_radius_for_the_category_reaches_farther(client, factory, 
     r = await client.put(RADIUS, headers=world.admin.headers, json=[{"category": "water", "radius_m": 300}])
     assert r.status_code == 200, r.text
     assert {x["category"]: x["radius_m"] for x in r.json()} == {
-        "water": 300, "roads": 250, "electricity": 250, "waste": 250, "sanitation": 250, "other": 250}
+        "water": 300,
+        "roads": 250,
+        "electricity": 250,
+        "waste": 250,
+        "sanitation": 250,
+        "other": 250,
+    }
     r = await client.get(NEARBY, params=params(), headers=world.citizen.headers)
     assert [x["id"] for x in r.json()] == [str(t["near"].id), str(t["farther"].id), str(t["beyond"].id)]
     assert (await client.get(RADIUS, headers=other.manager.headers)).json()[0] == {"category": "water", "radius_m": 250}
 
 
 async def test_at_most_five_reports(client, factory, world):
-    made = [await factory.ticket(world.municipality, latitude=north(0.0001 * (i + 1)), longitude=LON, status="open") for i in range(7)]
+    made = [
+        await factory.ticket(world.municipality, latitude=north(0.0001 * (i + 1)), longitude=LON, status="open")
+        for i in range(7)
+    ]
     r = await client.get(NEARBY, params=params(), headers=world.citizen.headers)
     assert [x["id"] for x in r.json()] == [str(m.id) for m in made[:5]]
 
@@ -82,10 +106,13 @@ async def test_gbv_is_never_nearby(client, factory, world, other):
 async def test_nearby_refuses_anonymous_councillors_and_bad_input(client, world):
     assert_error(await client.get(NEARBY, params=params()), 401, "invalid_token")
     assert_error(await client.get(NEARBY, params=params(), headers=world.ward_councillor.headers), 403, "forbidden")
-    for bad in ({"category": "water", "latitude": 91, "longitude": LON}, {"category": "water", "latitude": LAT},
-                {"category": "lights", "latitude": LAT, "longitude": LON},
-                {"category": "water", "latitude": "nan", "longitude": LON},
-                {"category": "water", "latitude": LAT, "longitude": "east"}):
+    for bad in (
+        {"category": "water", "latitude": 91, "longitude": LON},
+        {"category": "water", "latitude": LAT},
+        {"category": "lights", "latitude": LAT, "longitude": LON},
+        {"category": "water", "latitude": "nan", "longitude": LON},
+        {"category": "water", "latitude": LAT, "longitude": "east"},
+    ):
         assert (await client.get(NEARBY, params=bad, headers=world.citizen.headers)).status_code == 422
 
 
@@ -95,9 +122,13 @@ async def test_radius_refuses_anonymous_other_roles_and_bad_input(client, world)
         assert_error(await client.get(RADIUS, headers=headers(world, role)), 403, "forbidden")
     for role in NON_ADMINS:
         assert_error(await client.put(RADIUS, headers=headers(world, role), json=[]), 403, "forbidden")
-    for bad in ([{"category": "gbv", "radius_m": 100}], [{"category": "water", "radius_m": 5}],
-                [{"category": "water", "radius_m": 100}, {"category": "water", "radius_m": 200}],
-                [{"category": "water"}], {"category": "water", "radius_m": 100}):
+    for bad in (
+        [{"category": "gbv", "radius_m": 100}],
+        [{"category": "water", "radius_m": 5}],
+        [{"category": "water", "radius_m": 100}, {"category": "water", "radius_m": 200}],
+        [{"category": "water"}],
+        {"category": "water", "radius_m": 100},
+    ):
         assert (await client.put(RADIUS, headers=world.admin.headers, json=bad)).status_code == 422
     assert {x["radius_m"] for x in (await client.get(RADIUS, headers=world.admin.headers)).json()} == {250}
 
@@ -132,7 +163,13 @@ async def test_follow_refusals(client, factory, world, other):
     mine = await report(client, world.citizen)
     url = f"{API}/tickets/{mine['id']}/follow"
     assert_error(await client.post(url), 401, "invalid_token")
-    for role in (UserRole.MANAGER, UserRole.FIELD_WORKER, UserRole.ADMIN, UserRole.WARD_COUNCILLOR, UserRole.SAPS_LIAISON):
+    for role in (
+        UserRole.MANAGER,
+        UserRole.FIELD_WORKER,
+        UserRole.ADMIN,
+        UserRole.WARD_COUNCILLOR,
+        UserRole.SAPS_LIAISON,
+    ):
         assert_error(await client.post(url, headers=headers(world, role)), 403, "forbidden")
     assert_error(await client.post(url, headers=world.citizen.headers), 409, "own_report")
     assert_error(await client.post(url, headers=other.citizen.headers), 404, "not_found")

@@ -11,22 +11,64 @@ from tests.api.open311_helpers import O311, _fresh_public_cache, make_key, post_
 from tests.api.ticket_helpers import report, set_status
 
 REQUEST_FIELDS = {
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 }
 # Every element each endpoint may use, from GeoReport v2 (and FixMyStreet's updates extension).
 ALLOWED = {
-    "discovery.xml": {"discovery", "changeset", "contact", "key_service", "endpoints", "endpoint", "specification",
-                      "url", "type", "formats", "format"},
-    "services.xml": {"services", "service", "service_code", "service_name", "description", "metadata", "type",
-                     "keywords", "group"},
+    "discovery.xml": {
+        "discovery",
+        "changeset",
+        "contact",
+        "key_service",
+        "endpoints",
+        "endpoint",
+        "specification",
+        "url",
+        "type",
+        "formats",
+        "format",
+    },
+    "services.xml": {
+        "services",
+        "service",
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    },
     "services/water.xml": {"service_definition", "service_code", "attributes"},
     "requests.xml": {"service_requests", "request"} | REQUEST_FIELDS,
     "requests/{id}.xml": {"service_requests", "request"} | REQUEST_FIELDS,
     "tokens/{id}.xml": {"service_requests", "request", "service_request_id", "token"},
-    "servicerequestupdates.xml": {"service_request_updates", "request_update", "update_id", "service_request_id",
-                                  "status", "updated_datetime", "description", "media_url"},
+    "servicerequestupdates.xml": {
+        "service_request_updates",
+        "request_update",
+        "update_id",
+        "service_request_id",
+        "status",
+        "updated_datetime",
+        "description",
+        "media_url",
+    },
     "POST requests.xml": {"service_requests", "request", "service_request_id", "service_notice", "account_id"},
     "errors": {"errors", "error", "code", "description"},
 }
@@ -47,8 +89,12 @@ async def test_every_endpoint_uses_only_the_specifications_element_names(client,
     await set_status(client, world.manager, t["id"], "in_progress")
     params = {"jurisdiction_id": world.municipality.code}
     expected_roots = {
-        "discovery.xml": "discovery", "services.xml": "services", "services/water.xml": "service_definition",
-        "requests.xml": "service_requests", "requests/{id}.xml": "service_requests", "tokens/{id}.xml": "service_requests",
+        "discovery.xml": "discovery",
+        "services.xml": "services",
+        "services/water.xml": "service_definition",
+        "requests.xml": "service_requests",
+        "requests/{id}.xml": "service_requests",
+        "tokens/{id}.xml": "service_requests",
         "servicerequestupdates.xml": "service_request_updates",
     }
     for path, expected_root in expected_roots.items():
@@ -64,9 +110,23 @@ async def test_every_endpoint_uses_only_the_specifications_element_names(client,
     r = await client.get(f"{O311}/requests/{number}.xml", params=params)
     request = ET.fromstring(r.content).find("request")
     assert [child.tag for child in request] == [
-        "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-        "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-        "address", "address_id", "zipcode", "lat", "long", "media_url",
+        "service_request_id",
+        "status",
+        "status_notes",
+        "service_name",
+        "service_code",
+        "description",
+        "agency_responsible",
+        "service_notice",
+        "requested_datetime",
+        "updated_datetime",
+        "expected_datetime",
+        "address",
+        "address_id",
+        "zipcode",
+        "lat",
+        "long",
+        "media_url",
     ]
     assert request.findtext("status") == "open" and request.findtext("lat") == "-25.95"
     assert request.findtext("zipcode") == "" and request.find("zipcode").text is None
@@ -126,7 +186,9 @@ async def test_a_database_that_does_not_answer_is_a_5xx_in_the_requested_format(
 
 
 async def test_times_carry_an_offset_and_unicode_survives(client, world, factory):
-    await factory.ticket(world.municipality, description="Amanzi awekho — ñ ü", created_at=datetime.now(UTC) - timedelta(hours=2))
+    await factory.ticket(
+        world.municipality, description="Amanzi awekho — ñ ü", created_at=datetime.now(UTC) - timedelta(hours=2)
+    )
     params = {"jurisdiction_id": world.municipality.code}
     r = await client.get(f"{O311}/requests.xml", params=params)
     request = ET.fromstring(r.content).find("request")

@@ -60,12 +60,25 @@ async def _tickets(factory, world):
     team = world.teams["water"]
     mun = world.municipality
     made = {
-        "new": await factory.ticket(mun, category="water", description="Leak at no. 4", assigned_team_id=team.id,
-                                    address="4 Main St", latitude=-25.95, longitude=28.05, created_at=NOW - timedelta(hours=1),
-                                    sla_resolution_deadline=NOW + timedelta(days=6)),
+        "new": await factory.ticket(
+            mun,
+            category="water",
+            description="Leak at no. 4",
+            assigned_team_id=team.id,
+            address="4 Main St",
+            latitude=-25.95,
+            longitude=28.05,
+            created_at=NOW - timedelta(hours=1),
+            sla_resolution_deadline=NOW + timedelta(days=6),
+        ),
         "roads": await factory.ticket(mun, category="roads", created_at=NOW - timedelta(days=2), status="in_progress"),
-        "done": await factory.ticket(mun, category="water", created_at=NOW - timedelta(days=3), status="resolved",
-                                     resolved_at=NOW - timedelta(days=1)),
+        "done": await factory.ticket(
+            mun,
+            category="water",
+            created_at=NOW - timedelta(days=3),
+            status="resolved",
+            resolved_at=NOW - timedelta(days=1),
+        ),
         "old": await factory.ticket(mun, category="water", created_at=NOW - timedelta(days=120)),
         "gbv": await factory.ticket(mun, category="gbv", description="Secret", created_at=NOW - timedelta(minutes=5)),
     }
@@ -78,7 +91,11 @@ async def test_requests_are_newest_first_in_the_last_90_days_without_sensitive_o
     r = await client.get(f"{O311}/requests.json", params=j(world))
     assert r.status_code == 200
     rows = r.json()
-    assert [x["service_request_id"] for x in rows] == [t["new"].tracking_number, t["roads"].tracking_number, t["done"].tracking_number]
+    assert [x["service_request_id"] for x in rows] == [
+        t["new"].tracking_number,
+        t["roads"].tracking_number,
+        t["done"].tracking_number,
+    ]
     first = rows[0]
     assert first == {
         "service_request_id": t["new"].tracking_number,
@@ -116,7 +133,10 @@ async def test_request_filters(client, factory, world):
     assert await ids(status="open,closed") == await ids()
     # service_request_id overrides every other filter (even the window), but never shows GBV.
     wanted = f"{t['old'].tracking_number},{t['gbv'].tracking_number.lower()},{t['roads'].tracking_number}"
-    assert await ids(service_request_id=wanted, service_code="water") == [t["roads"].tracking_number, t["old"].tracking_number]
+    assert await ids(service_request_id=wanted, service_code="water") == [
+        t["roads"].tracking_number,
+        t["old"].tracking_number,
+    ]
     # Windows: both ends, one end (90 days from or up to it).
     start = (NOW - timedelta(days=130)).isoformat()
     end = (NOW - timedelta(days=100)).isoformat()
@@ -125,7 +145,9 @@ async def test_request_filters(client, factory, world):
     assert await ids(end_date=(NOW - timedelta(days=2, hours=12)).isoformat()) == [t["done"].tracking_number]
     assert await ids(end_date=(NOW - timedelta(days=30)).isoformat()) == [t["old"].tracking_number]
     assert await ids(start_date=(NOW - timedelta(days=2, hours=12)).strftime("%Y-%m-%dT%H:%M:%SZ")) == [
-        t["new"].tracking_number, t["roads"].tracking_number]
+        t["new"].tracking_number,
+        t["roads"].tracking_number,
+    ]
 
 
 async def test_paging_extension(client, factory, world):
@@ -155,7 +177,10 @@ async def test_paging_extension(client, factory, world):
         ({"service_code": "gbv"}, "Unknown service_code: gbv."),
         ({"service_code": "water,lights"}, "Unknown service_code: lights."),
         ({"start_date": "yesterday"}, "start_date must be an ISO 8601 date-time, e.g. 2026-01-31T00:00:00Z."),
-        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-15T00:00:00Z"}, "start_date and end_date may span at most 90 days."),
+        (
+            {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-15T00:00:00Z"},
+            "start_date and end_date may span at most 90 days.",
+        ),
         ({"start_date": "2026-02-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "end_date is before start_date."),
     ],
 )
@@ -169,7 +194,13 @@ async def test_bad_arguments_are_400_in_the_requested_format(client, world, para
 
 
 async def test_jurisdiction_is_required_and_must_be_active(client, world, factory, db):
-    for path in ("services.json", "requests.json", "services/water.json", "servicerequestupdates.json", "tokens/x.json"):
+    for path in (
+        "services.json",
+        "requests.json",
+        "services/water.json",
+        "servicerequestupdates.json",
+        "tokens/x.json",
+    ):
         r = await client.get(f"{O311}/{path}")
         assert r.status_code == 400, path
         assert r.json() == [{"code": 400, "description": "jurisdiction_id is required (the municipality's code)."}]
@@ -222,8 +253,9 @@ async def test_updates_one_per_status_change_oldest_first(client, world):
     assert updates[0]["updated_datetime"] <= updates[1]["updated_datetime"]
     assert "Dlamini" not in r.text and "Internal" not in r.text
     # A window before the changes holds none.
-    r = await client.get(f"{O311}/servicerequestupdates.json",
-                         params={**j(world), "end_date": (NOW - timedelta(days=1)).isoformat()})
+    r = await client.get(
+        f"{O311}/servicerequestupdates.json", params={**j(world), "end_date": (NOW - timedelta(days=1)).isoformat()}
+    )
     assert r.json() == []
 
 
@@ -236,8 +268,11 @@ async def test_the_sweeps_escalation_is_an_update(client, world, db):
 
     a = await report(client, world.citizen)
     async with db.system_session() as s:
-        await s.execute(update(Ticket).where(Ticket.tracking_number == a["tracking_number"])
-                        .values(sla_resolution_deadline=NOW - timedelta(minutes=1)))
+        await s.execute(
+            update(Ticket)
+            .where(Ticket.tracking_number == a["tracking_number"])
+            .values(sla_resolution_deadline=NOW - timedelta(minutes=1))
+        )
     await run_sweep(db)
     updates = (await client.get(f"{O311}/servicerequestupdates.json", params=j(world))).json()
     assert [(u["service_request_id"], u["status"], u["description"]) for u in updates] == [

@@ -19,9 +19,18 @@ async def test_posting_creates_a_routed_ticket_with_deadlines_and_events(client,
     await factory.sla(world.municipality, "water", None, 4, 48)
     key = await make_key(client, world.admin)
     r = await post_request(
-        client, world, key["key"], description="  Burst pipe, call jane@example.org  ", email="jane@example.org",
-        first_name="Jane", last_name="Mokoena", phone="0825551234", device_id="d-1", account_id="a-1",
-        media_url="https://example.org/p.jpg", **{"attribute[colour]": "blue"},
+        client,
+        world,
+        key["key"],
+        description="  Burst pipe, call jane@example.org  ",
+        email="jane@example.org",
+        first_name="Jane",
+        last_name="Mokoena",
+        phone="0825551234",
+        device_id="d-1",
+        account_id="a-1",
+        media_url="https://example.org/p.jpg",
+        **{"attribute[colour]": "blue"},
     )
     body = r.json()
     assert len(body) == 1 and set(body[0]) == {"service_request_id", "service_notice", "account_id"}
@@ -38,7 +47,10 @@ async def test_posting_creates_a_routed_ticket_with_deadlines_and_events(client,
     assert t.assigned_team_id == world.teams["water"].id
     assert t.sla_response_deadline - t.created_at == timedelta(hours=4)
     assert t.sla_resolution_deadline - t.created_at == timedelta(hours=48)
-    assert body[0]["service_notice"] == f"Expect a first response by {t.sla_response_deadline.isoformat(timespec='minutes')}."
+    assert (
+        body[0]["service_notice"]
+        == f"Expect a first response by {t.sla_response_deadline.isoformat(timespec='minutes')}."
+    )
     assert [(e.kind, e.actor_id, e.data["channel"], e.data["api_key_id"]) for e in events] == [
         ("created", None, "open311", key["id"])
     ]
@@ -55,8 +67,9 @@ async def test_posting_creates_a_routed_ticket_with_deadlines_and_events(client,
 
 async def test_an_address_alone_is_a_location_and_xml_answers_in_xml(client, world, db):
     key = await make_key(client, world.admin)
-    r = await post_request(client, world, key["key"], fmt="xml", lat=None, long=None, address_string="12 Church St",
-                           service_code="roads")
+    r = await post_request(
+        client, world, key["key"], fmt="xml", lat=None, long=None, address_string="12 Church St", service_code="roads"
+    )
     assert r.headers["content-type"].startswith("text/xml")
     assert "<service_requests><request><service_request_id>TKT-" in r.text
     async with db.system_session() as s:
@@ -66,8 +79,13 @@ async def test_an_address_alone_is_a_location_and_xml_answers_in_xml(client, wor
 
 async def test_multipart_posts_are_accepted(client, world):
     key = await make_key(client, world.admin)
-    form = {"jurisdiction_id": world.municipality.code, "api_key": key["key"], "service_code": "waste",
-            "description": "Dumping", "address_string": "Market St"}
+    form = {
+        "jurisdiction_id": world.municipality.code,
+        "api_key": key["key"],
+        "service_code": "waste",
+        "description": "Dumping",
+        "address_string": "Market St",
+    }
     r = await client.post(f"{O311}/requests.json", data=form, files={"media": ("p.png", b"\x89PNG", "image/png")})
     assert r.status_code == 201, r.text
 
@@ -102,7 +120,11 @@ async def test_live_dashboards_hear_of_an_open311_report(client, world):
         ({"lat": "north"}, 400, "lat must be a number."),
         ({"lat": "91"}, 400, "lat must be between -90 and 90."),
         ({"long": "nan"}, 400, "long must be between -180 and 180."),
-        ({"address_string": "x" * 501, "lat": None, "long": None}, 400, "address_string may be at most 500 characters."),
+        (
+            {"address_string": "x" * 501, "lat": None, "long": None},
+            400,
+            "address_string may be at most 500 characters.",
+        ),
     ],
 )
 async def test_bad_posts_change_nothing(client, world, db, fields, status, message):

@@ -41,7 +41,9 @@ def image_bytes(fmt: str = "JPEG", size=(640, 480), with_gps: bool = False) -> b
 
 
 async def upload(client, actor, ticket_id, content: bytes, name: str = "photo.jpg", mime: str = "image/jpeg"):
-    return await client.post(f"{TICKETS}/{ticket_id}/photos", headers=actor.headers, files={"file": (name, content, mime)})
+    return await client.post(
+        f"{TICKETS}/{ticket_id}/photos", headers=actor.headers, files={"file": (name, content, mime)}
+    )
 
 
 async def stored(db) -> int:
@@ -60,8 +62,11 @@ async def test_a_photo_with_gps_comes_back_without_it(client, db, world, media):
     r = await upload(client, world.citizen, t["id"], original)
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body == {"id": body["id"], "url": f"{TICKETS}/{t['id']}/photos/{body['id']}",
-                    "thumbnail_url": f"{TICKETS}/{t['id']}/photos/{body['id']}/thumbnail"}
+    assert body == {
+        "id": body["id"],
+        "url": f"{TICKETS}/{t['id']}/photos/{body['id']}",
+        "thumbnail_url": f"{TICKETS}/{t['id']}/photos/{body['id']}/thumbnail",
+    }
     for actor in (world.citizen, world.manager):
         full = await client.get(body["url"], headers=actor.headers)
         assert full.status_code == 200 and full.headers["content-type"] == "image/jpeg"
@@ -97,9 +102,14 @@ async def test_only_those_who_may_see_the_ticket_get_its_photos(client, factory,
 
 async def test_who_may_upload(client, db, factory, world, other):
     t = await report(client, world.citizen)
-    assert_error(await client.post(f"{TICKETS}/{t['id']}/photos", files={"file": ("a.jpg", image_bytes(), "image/jpeg")}),
-                 401, "invalid_token")
-    assert_error(await upload(client, world.ward_councillor, t["id"], image_bytes()), 404, "not_found")  # no ward: unseen
+    assert_error(
+        await client.post(f"{TICKETS}/{t['id']}/photos", files={"file": ("a.jpg", image_bytes(), "image/jpeg")}),
+        401,
+        "invalid_token",
+    )
+    assert_error(
+        await upload(client, world.ward_councillor, t["id"], image_bytes()), 404, "not_found"
+    )  # no ward: unseen
     neighbour = await factory.user(world.municipality, UserRole.CITIZEN)
     assert_error(await upload(client, neighbour, t["id"], image_bytes()), 404, "not_found")
     assert_error(await upload(client, other.manager, t["id"], image_bytes()), 404, "not_found")

@@ -33,10 +33,18 @@ async def test_municipalities_lists_the_active_ones_without_sign_in(client, fact
 
 async def test_summary_counts_every_active_municipality_and_gbv_once(client, factory, world, other, db):
     idle = await factory.municipality()
-    for mun, status in ((world.municipality, "open"), (world.municipality, "resolved"), (other.municipality, "closed"),
-                        (other.municipality, "in_progress")):
-        await factory.ticket(mun, status=status, resolved_at=NOW if status in ("resolved", "closed") else None,
-                             closed_at=NOW if status == "closed" else None)
+    for mun, status in (
+        (world.municipality, "open"),
+        (world.municipality, "resolved"),
+        (other.municipality, "closed"),
+        (other.municipality, "in_progress"),
+    ):
+        await factory.ticket(
+            mun,
+            status=status,
+            resolved_at=NOW if status in ("resolved", "closed") else None,
+            closed_at=NOW if status == "closed" else None,
+        )
     await factory.ticket(world.municipality, category="gbv")
     await factory.ticket(other.municipality, category="gbv", status="resolved", resolved_at=NOW)
     await factory.ticket(idle, category="water")
@@ -54,8 +62,13 @@ async def test_summary_counts_every_active_municipality_and_gbv_once(client, fac
 
 async def test_summary_of_an_empty_platform(client, db):
     r = await client.get(f"{API}/summary")
-    assert r.json() == {"municipalities": 0, "tickets_total": 0, "tickets_resolved": 0,
-                        "resolution_rate_percent": None, "gbv_reports_total": 0}
+    assert r.json() == {
+        "municipalities": 0,
+        "tickets_total": 0,
+        "tickets_resolved": 0,
+        "resolution_rate_percent": None,
+        "gbv_reports_total": 0,
+    }
 
 
 def month_label(back: int) -> str:
@@ -71,16 +84,37 @@ async def test_stats_over_the_last_months(client, factory, world, other):
     recent = max(this_month + timedelta(minutes=30), NOW - timedelta(hours=5))
     recent = min(recent, NOW - timedelta(minutes=1))
     # Responded after 2 h, 4 h, 10 h; resolved in time, late, not yet (deadline passed), not yet (ahead).
-    await factory.ticket(mun, category="water", created_at=recent, first_responded_at=recent + timedelta(hours=2),
-                         status="resolved", resolved_at=recent + timedelta(minutes=50) if recent + timedelta(minutes=50) < NOW else NOW,
-                         sla_response_deadline=recent + timedelta(hours=1), sla_resolution_deadline=recent + timedelta(days=3))
+    await factory.ticket(
+        mun,
+        category="water",
+        created_at=recent,
+        first_responded_at=recent + timedelta(hours=2),
+        status="resolved",
+        resolved_at=recent + timedelta(minutes=50) if recent + timedelta(minutes=50) < NOW else NOW,
+        sla_response_deadline=recent + timedelta(hours=1),
+        sla_resolution_deadline=recent + timedelta(days=3),
+    )
     old = this_month - timedelta(days=20)
-    await factory.ticket(mun, category="roads", created_at=old, first_responded_at=old + timedelta(hours=4),
-                         status="closed", resolved_at=old + timedelta(days=5), closed_at=old + timedelta(days=6),
-                         sla_response_deadline=old + timedelta(hours=8), sla_resolution_deadline=old + timedelta(days=2))
-    await factory.ticket(mun, category="roads", created_at=old, first_responded_at=old + timedelta(hours=10),
-                         status="in_progress", sla_response_deadline=old + timedelta(hours=8),
-                         sla_resolution_deadline=old + timedelta(days=2))
+    await factory.ticket(
+        mun,
+        category="roads",
+        created_at=old,
+        first_responded_at=old + timedelta(hours=4),
+        status="closed",
+        resolved_at=old + timedelta(days=5),
+        closed_at=old + timedelta(days=6),
+        sla_response_deadline=old + timedelta(hours=8),
+        sla_resolution_deadline=old + timedelta(days=2),
+    )
+    await factory.ticket(
+        mun,
+        category="roads",
+        created_at=old,
+        first_responded_at=old + timedelta(hours=10),
+        status="in_progress",
+        sla_response_deadline=old + timedelta(hours=8),
+        sla_resolution_deadline=old + timedelta(days=2),
+    )
     await factory.ticket(mun, category="other", created_at=old, status="open")
     # Outside the window, GBV, another municipality: none of them count.
     await factory.ticket(mun, category="water", created_at=this_month - timedelta(days=200))
@@ -155,20 +189,40 @@ async def test_wards_are_geojson_with_counts_over_twelve_months(client, factory,
     mun = world.municipality
     w1, w2 = world.wards
     await factory.ticket(mun, ward_id=w1.id, status="open")
-    await factory.ticket(mun, ward_id=w1.id, status="resolved", created_at=NOW - timedelta(days=4), resolved_at=NOW - timedelta(days=2))
-    await factory.ticket(mun, ward_id=w1.id, status="closed", created_at=NOW - timedelta(days=10), resolved_at=NOW - timedelta(days=6),
-                         closed_at=NOW - timedelta(days=5))
-    await factory.ticket(mun, ward_id=w1.id, status="resolved", created_at=NOW - timedelta(days=500), resolved_at=NOW - timedelta(days=400))
+    await factory.ticket(
+        mun, ward_id=w1.id, status="resolved", created_at=NOW - timedelta(days=4), resolved_at=NOW - timedelta(days=2)
+    )
+    await factory.ticket(
+        mun,
+        ward_id=w1.id,
+        status="closed",
+        created_at=NOW - timedelta(days=10),
+        resolved_at=NOW - timedelta(days=6),
+        closed_at=NOW - timedelta(days=5),
+    )
+    await factory.ticket(
+        mun,
+        ward_id=w1.id,
+        status="resolved",
+        created_at=NOW - timedelta(days=500),
+        resolved_at=NOW - timedelta(days=400),
+    )
     await factory.ticket(mun, ward_id=w1.id, category="gbv")
     r = await client.get(f"{API}/municipalities/{mun.code}/wards")
     assert r.status_code == 200
     body = r.json()
     assert body["type"] == "FeatureCollection"
     assert body["features"] == [
-        {"type": "Feature", "geometry": w1.boundary,
-         "properties": {"code": w1.code, "name": w1.name, "open": 1, "resolved": 2, "median_resolution_days": 3.0}},
-        {"type": "Feature", "geometry": None,
-         "properties": {"code": w2.code, "name": w2.name, "open": 0, "resolved": 0, "median_resolution_days": None}},
+        {
+            "type": "Feature",
+            "geometry": w1.boundary,
+            "properties": {"code": w1.code, "name": w1.name, "open": 1, "resolved": 2, "median_resolution_days": 3.0},
+        },
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"code": w2.code, "name": w2.name, "open": 0, "resolved": 0, "median_resolution_days": None},
+        },
     ]
 
 
@@ -180,4 +234,3 @@ async def test_answers_are_cached_for_up_to_a_minute(client, factory, world):
 
     public_cache.clear()
     assert (await client.get(f"{API}/summary")).json()["tickets_total"] == before + 1
-

@@ -90,7 +90,13 @@ async def test_one_address_gets_a_hundred_sign_in_attempts_a_minute(world, limit
 
 
 async def test_registration_allows_five_an_hour_per_address(db, world, limiter):
-    body = {"municipality_code": world.municipality.code, "email": "x", "password": "short", "full_name": "X", "consent": True}
+    body = {
+        "municipality_code": world.municipality.code,
+        "email": "x",
+        "password": "short",
+        "full_name": "X",
+        "consent": True,
+    }
     async with client_from("198.51.100.1") as c, client_from("198.51.100.2") as other:
         for _ in range(5):
             assert (await c.post(f"{API}/auth/register", json=body)).status_code == 422
@@ -136,7 +142,13 @@ async def test_pages_are_refused_as_a_page(world, limiter):
 
 
 async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(db, world, limiter, configure):
-    body = {"municipality_code": world.municipality.code, "email": "x", "password": "short", "full_name": "X", "consent": True}
+    body = {
+        "municipality_code": world.municipality.code,
+        "email": "x",
+        "password": "short",
+        "full_name": "X",
+        "consent": True,
+    }
 
     async def register(c, forwarded: str):
         return await c.post(f"{API}/auth/register", json=body, headers={"X-Forwarded-For": forwarded})

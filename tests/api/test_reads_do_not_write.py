@@ -44,7 +44,11 @@ AUDIT_EVENTS = ["viewed_sensitive"]
 
 # More than one request for the routes whose query changes what they read.
 QUERIES = {
-    "/api/v1/tickets": ["", "?status=open&category=water&sort_by=severity", "?sort_by=sla_resolution_deadline&page=1&page_size=1"],
+    "/api/v1/tickets": [
+        "",
+        "?status=open&category=water&sort_by=severity",
+        "?sort_by=sla_resolution_deadline&page=1&page_size=1",
+    ],
     "/tickets": ["", "?status=open&sort_by=status"],
     "/api/v1/dashboard/trends": ["?days=30"],
     "/api/v1/dashboard/metrics": ["", "?created_from=2026-01-01T00:00:00"],
@@ -153,12 +157,15 @@ async def scene(client, world, factory):
     water = await report(client, world.citizen, description="Burst pipe on Main Road")
     await factory.ticket(world.municipality, category="roads", status="in_progress", description="Pothole and pipe")
     resolved = datetime.now(UTC)
-    await factory.ticket(world.municipality, category="electricity", status="resolved", ward_id=world.ward.id, resolved_at=resolved)
+    await factory.ticket(
+        world.municipality, category="electricity", status="resolved", ward_id=world.ward.id, resolved_at=resolved
+    )
     gbv = await report(client, world.citizen, category="gbv", description="Threatened at home")
     image = io.BytesIO()
     Image.new("RGB", (40, 30), "navy").save(image, "PNG")
     r = await client.post(
-        f"/api/v1/tickets/{water['id']}/photos", files={"file": ("pipe.png", image.getvalue(), "image/png")},
+        f"/api/v1/tickets/{water['id']}/photos",
+        files={"file": ("pipe.png", image.getvalue(), "image/png")},
         headers=world.citizen.headers,
     )
     assert r.status_code == 201, r.text
@@ -173,7 +180,9 @@ def test_every_get_route_is_covered_or_excluded_with_a_reason() -> None:
 
 
 @pytest.mark.parametrize(("path", "queries"), cases())
-async def test_a_get_changes_nothing_and_blocks_no_ticket_write(path, queries, client, db, sync_dsn, world, scene) -> None:
+async def test_a_get_changes_nothing_and_blocks_no_ticket_write(
+    path, queries, client, db, sync_dsn, world, scene
+) -> None:
     requests = concrete(path, queries, world, scene)
     before = snapshot(sync_dsn)
     for actor in [None, *(world.actors[role] for role in UserRole)]:

@@ -109,6 +109,7 @@ def served_by(db: Database) -> Iterator[dict[str, list[str]]]:
     engines = {"primary": db.engine.sync_engine, "replica": db.replica.engine.sync_engine}
     listeners = {}
     for name, engine in engines.items():
+
         def record(conn, cursor, statement, *args, _name=name) -> None:
             sent[_name].append(statement)
 
@@ -122,7 +123,9 @@ def served_by(db: Database) -> Iterator[dict[str, list[str]]]:
 
 
 def reads_tickets(statements: list[str]) -> bool:
-    return any(re.search(r"\b(tickets|ticket_\w*tallies|ticket_hours)\b", s) and "set_config" not in s for s in statements)
+    return any(
+        re.search(r"\b(tickets|ticket_\w*tallies|ticket_hours)\b", s) and "set_config" not in s for s in statements
+    )
 
 
 async def descriptions(client: httpx.AsyncClient, actor) -> set[str]:
@@ -176,7 +179,11 @@ async def test_list_and_dashboard_pages_read_on_the_replica(rclient, rdb, rworld
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/public/summary", "/api/v1/public/municipalities/{code}/stats", "/open311/v2/requests.json?jurisdiction_id={code}"],
+    [
+        "/api/v1/public/summary",
+        "/api/v1/public/municipalities/{code}/stats",
+        "/open311/v2/requests.json?jurisdiction_id={code}",
+    ],
 )
 async def test_public_figures_and_open311_read_on_the_replica(rclient, rdb, rworld, path) -> None:
     from src.services import public_cache
@@ -204,13 +211,17 @@ async def test_own_write_is_read_at_once_while_replay_is_paused(rclient, rdb, rw
     with pair.replica.connect(DATABASE) as conn:
         conn.execute("SELECT pg_wal_replay_pause()")
     r = await rclient.post(
-        "/api/v1/tickets", json={"category": "water", "description": "Hydrant open on Church Street"},
+        "/api/v1/tickets",
+        json={"category": "water", "description": "Hydrant open on Church Street"},
         headers=rworld.manager.headers,
     )
     assert r.status_code == 201, r.text
 
     with served_by(rdb) as sent:  # the writer reads from the primary: the replica has not replayed it
-        assert await descriptions(rclient, rworld.manager) == {"Leaking meter at the clinic", "Hydrant open on Church Street"}
+        assert await descriptions(rclient, rworld.manager) == {
+            "Leaking meter at the clinic",
+            "Hydrant open on Church Street",
+        }
     assert not reads_tickets(sent["replica"]) and reads_tickets(sent["primary"])
 
     with served_by(rdb) as sent:  # everybody else still reads the replica, a moment behind
@@ -221,7 +232,10 @@ async def test_own_write_is_read_at_once_while_replay_is_paused(rclient, rdb, rw
         conn.execute("SELECT pg_wal_replay_resume()")
     pair.wait_for_replay(DATABASE)
     with served_by(rdb) as sent:  # once replayed, the writer is back on the replica
-        assert await descriptions(rclient, rworld.manager) == {"Leaking meter at the clinic", "Hydrant open on Church Street"}
+        assert await descriptions(rclient, rworld.manager) == {
+            "Leaking meter at the clinic",
+            "Hydrant open on Church Street",
+        }
     assert reads_tickets(sent["replica"]) and not reads_tickets(sent["primary"])
 
 
@@ -232,7 +246,13 @@ async def test_own_report_on_the_pages_is_read_at_once_while_replay_is_paused(rc
     with pair.replica.connect(DATABASE) as conn:
         conn.execute("SELECT pg_wal_replay_pause()")
     r = await rclient.post(
-        "/reports", data={"csrf_token": csrf, "category": "roads", "description": "Pothole by the school gate", "severity": "medium"}
+        "/reports",
+        data={
+            "csrf_token": csrf,
+            "category": "roads",
+            "description": "Pothole by the school gate",
+            "severity": "medium",
+        },
     )
     assert r.status_code == 303, r.text
     with served_by(rdb) as sent:
@@ -285,7 +305,10 @@ async def test_a_replica_beyond_the_lag_limit_is_skipped(rclient, rdb, rworld, p
     caplog.set_level(logging.WARNING, logger=LOGGER)
     for _ in range(2):
         with served_by(rdb) as sent:
-            assert await descriptions(rclient, rworld.manager) == {"Leaking meter at the clinic", "Streetlight out on Pretorius Street"}
+            assert await descriptions(rclient, rworld.manager) == {
+                "Leaking meter at the clinic",
+                "Streetlight out on Pretorius Street",
+            }
         assert reads_tickets(sent["primary"]) and not reads_tickets(sent["replica"])
     skipped = [rec.getMessage() for rec in caplog.records if rec.name == LOGGER]
     assert len(skipped) == 1 and "behind (limit 0 s)" in skipped[0], skipped
@@ -298,10 +321,15 @@ async def test_a_replica_beyond_the_lag_limit_is_skipped(rclient, rdb, rworld, p
 
 @pytest.mark.parametrize(
     ("read_database", "logged"),
-    [(None, "it does not answer"), ("postgres", 'it cannot serve reads (ProgrammingError: relation "user_write_positions"')],
+    [
+        (None, "it does not answer"),
+        ("postgres", 'it cannot serve reads (ProgrammingError: relation "user_write_positions"'),
+    ],
     ids=["nothing listens", "not a copy of the schema"],
 )
-async def test_a_read_url_that_cannot_serve_is_skipped_without_errors(db, client, world, caplog, read_database, logged) -> None:
+async def test_a_read_url_that_cannot_serve_is_skipped_without_errors(
+    db, client, world, caplog, read_database, logged
+) -> None:
     """No streaming replica needed: a read URL where nothing listens, or a database without the schema."""
     read_url = (
         make_url(db.url).set(database=read_database).render_as_string(hide_password=False)

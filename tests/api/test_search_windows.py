@@ -33,8 +33,16 @@ INSERT = text(
 ROUTES = {
     "walk": {},  # the defaults: a dense term is found by walking the list's order
     "gather": {"PROBE_ROWS": 1, "DENSE": 10**9, "GATHER": 100_000},  # every match from the trigram candidates
-    "candidates, then a counting walk": {"PROBE_ROWS": 1, "DENSE": 10**9, "GATHER": 3},  # too few candidates visible: walk counts
-    "counted by candidates": {"PROBE_ROWS": 1, "DENSE": 10**9, "GATHER": 1_001},  # over 1,000 visible: only the page is walked
+    "candidates, then a counting walk": {
+        "PROBE_ROWS": 1,
+        "DENSE": 10**9,
+        "GATHER": 3,
+    },  # too few candidates visible: walk counts
+    "counted by candidates": {
+        "PROBE_ROWS": 1,
+        "DENSE": 10**9,
+        "GATHER": 1_001,
+    },  # over 1,000 visible: only the page is walked
     "every match": {"PROBE_ROWS": 1, "DENSE": 10**9, "GATHER": 3, "WALK_WINDOW": 2},  # the walk falls short: gather all
 }
 
@@ -44,17 +52,34 @@ _inserted = [0]  # tracking numbers are unique across municipalities: one sequen
 
 async def bulk(db, world, n: int, description: str, base: datetime = BASE) -> None:
     async with db.system_session() as s:
-        await s.execute(INSERT, {"m": world.municipality.id, "first": _inserted[0], "description": description,
-                                 "ward": world.ward.id, "team": world.teams["water"].id, "base": base, "n": n})
+        await s.execute(
+            INSERT,
+            {
+                "m": world.municipality.id,
+                "first": _inserted[0],
+                "description": description,
+                "ward": world.ward.id,
+                "team": world.teams["water"].id,
+                "base": base,
+                "n": n,
+            },
+        )
     _inserted[0] += n
 
 
 async def visible(db, world) -> list:
     async with db.system_session() as s:
-        return list((await s.execute(text(
-            "SELECT id, description, tracking_number, created_at, severity, status, ward_id, assigned_team_id,"
-            " is_sensitive, reporter_id, assigned_to FROM tickets WHERE municipality_id = :m"
-        ), {"m": world.municipality.id})).all())
+        return list(
+            (
+                await s.execute(
+                    text(
+                        "SELECT id, description, tracking_number, created_at, severity, status, ward_id, assigned_team_id,"
+                        " is_sensitive, reporter_id, assigned_to FROM tickets WHERE municipality_id = :m"
+                    ),
+                    {"m": world.municipality.id},
+                )
+            ).all()
+        )
 
 
 def order(rows, sort_by: str = "created_at", desc: bool = True) -> list[str]:
@@ -125,8 +150,15 @@ async def test_pages_of_every_route_are_disjoint_stable_and_cover_the_matches(cl
     expected = order(matching(await visible(db, world), "pipe"), sort_by, desc)
     seen: list[str] = []
     for page in range(5):
-        got = await body(client, world.manager, search="pipe", sort_by=sort_by, sort_order="desc" if desc else "asc",
-                         page=page, page_size=6)
+        got = await body(
+            client,
+            world.manager,
+            search="pipe",
+            sort_by=sort_by,
+            sort_order="desc" if desc else "asc",
+            page=page,
+            page_size=6,
+        )
         assert got["total"] == 23 and got["total_exact"] is True and got["page_count"] == 4
         seen += [t["id"] for t in got["tickets"]]
     assert seen == expected
@@ -136,12 +168,26 @@ async def test_every_role_searches_within_its_scope(client, db, factory, world, 
     await bulk(db, world, 12, "Leaking meter box")
     await bulk(db, world, 4, "Pothole")
     for reporter in (world.citizen.id, None):
-        await factory.ticket(world.municipality, category="gbv", description="Threats after the leaking pipe report",
-                             reporter_id=reporter, assigned_team_id=world.teams["gbv"].id, created_at=BASE)
-    await factory.ticket(world.municipality, description="Leaking tap reported by phone", reporter_id=world.citizen.id,
-                         created_at=BASE - timedelta(days=9))
-    await factory.ticket(world.municipality, description="Leaking valve", assigned_to=world.field_worker.id,
-                         created_at=BASE - timedelta(days=8))
+        await factory.ticket(
+            world.municipality,
+            category="gbv",
+            description="Threats after the leaking pipe report",
+            reporter_id=reporter,
+            assigned_team_id=world.teams["gbv"].id,
+            created_at=BASE,
+        )
+    await factory.ticket(
+        world.municipality,
+        description="Leaking tap reported by phone",
+        reporter_id=world.citizen.id,
+        created_at=BASE - timedelta(days=9),
+    )
+    await factory.ticket(
+        world.municipality,
+        description="Leaking valve",
+        assigned_to=world.field_worker.id,
+        created_at=BASE - timedelta(days=8),
+    )
     await bulk(db, other, 3, "Leaking tap elsewhere")
     everything = await visible(db, world)
     # Sensitive tickets match by tracking number only, never by their (sealed) description.
@@ -151,7 +197,9 @@ async def test_every_role_searches_within_its_scope(client, db, factory, world, 
         "manager": plain,
         "admin": plain,
         "ward_councillor": [t for t in plain if t.ward_id == world.ward.id],
-        "field_worker": [t for t in plain if t.assigned_team_id == world.teams["water"].id or t.assigned_to == world.field_worker.id],
+        "field_worker": [
+            t for t in plain if t.assigned_team_id == world.teams["water"].id or t.assigned_to == world.field_worker.id
+        ],
         "saps_liaison": [],
         "citizen": [t for t in rows if t.reporter_id == world.citizen.id],
     }
@@ -182,11 +230,20 @@ async def test_a_search_shorter_than_three_characters_is_refused(client, db, wor
 
 
 async def test_literal_wildcards_through_every_route(client, db, world, route):
-    for description in ("Meter reads 100% today", "Meter reads 1000 today", "Drain a_b blocked", "Drain axb blocked",
-                        "Path C:\\water\\pipe", "Path C:/water/pipe"):
+    for description in (
+        "Meter reads 100% today",
+        "Meter reads 1000 today",
+        "Drain a_b blocked",
+        "Drain axb blocked",
+        "Path C:\\water\\pipe",
+        "Path C:/water/pipe",
+    ):
         await bulk(db, world, 2, description)
-    for term, expected in (("100%", "Meter reads 100% today"), ("a_b", "Drain a_b blocked"),
-                           ("C:\\water", "Path C:\\water\\pipe")):
+    for term, expected in (
+        ("100%", "Meter reads 100% today"),
+        ("a_b", "Drain a_b blocked"),
+        ("C:\\water", "Path C:\\water\\pipe"),
+    ):
         got = await body(client, world.manager, search=term)
         assert got["total"] == 2 and {t["description"] for t in got["tickets"]} == {expected}, term
 
@@ -214,10 +271,14 @@ async def test_the_index_function_returns_only_the_callers_municipality(db, worl
     for w, n in ((world, 3), (other, 2)):
         async with db.tenant_session(principal(w.manager).tenant) as s:
             ids = (await s.execute(text("SELECT * FROM ticket_search_ids('%leak%', '%leak%', 100)"))).scalars().all()
-            mine = (await s.execute(text("SELECT count(*) FROM tickets WHERE id = ANY(:ids)"), {"ids": list(ids)})).scalar_one()
+            mine = (
+                await s.execute(text("SELECT count(*) FROM tickets WHERE id = ANY(:ids)"), {"ids": list(ids)})
+            ).scalar_one()
         assert len(ids) == mine == n
     async with db.system_session() as s:  # outside any tenant: nothing
-        assert (await s.execute(text("SELECT count(*) FROM ticket_search_ids('%leak%', '%leak%', 100)"))).scalar_one() == 0
+        assert (
+            await s.execute(text("SELECT count(*) FROM ticket_search_ids('%leak%', '%leak%', 100)"))
+        ).scalar_one() == 0
 
 
 async def test_a_phrase_matches_as_written_not_word_by_word(client, db, world, route):
@@ -228,5 +289,7 @@ async def test_a_phrase_matches_as_written_not_word_by_word(client, db, world, r
     got = await body(client, world.manager, search="pothole on park")
     assert got["total"] == 3 and {t["description"] for t in got["tickets"]} == {"Pothole on Park Street"}
     async with db.tenant_session(principal(world.manager).tenant) as s:  # the looser pattern never widens the answer
-        loose = (await s.execute(text("SELECT count(*) FROM ticket_search_ids('%pothole on park%', '%', 100)"))).scalar_one()
+        loose = (
+            await s.execute(text("SELECT count(*) FROM ticket_search_ids('%pothole on park%', '%', 100)"))
+        ).scalar_one()
     assert loose == 3

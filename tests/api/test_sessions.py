@@ -29,7 +29,9 @@ def sid_of(token: str) -> str:
 
 
 async def sign_in(client, email: str, agent: str = "pytest-agent") -> str:
-    r = await client.post(f"{API}/auth/token", data={"username": email, "password": PASSWORD}, headers={"User-Agent": agent})
+    r = await client.post(
+        f"{API}/auth/token", data={"username": email, "password": PASSWORD}, headers={"User-Agent": agent}
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -76,7 +78,8 @@ async def test_the_sessions_list_shows_only_ones_own_live_sessions(db, factory, 
     body = r.json()
     async with db.system_session() as s:
         rows = {
-            str(x.id): x for x in await s.scalars(select(UserSession).where(UserSession.user_id == world.field_worker.id))
+            str(x.id): x
+            for x in await s.scalars(select(UserSession).where(UserSession.user_id == world.field_worker.id))
         }
     factory_sid, current_sid = sid_of(world.field_worker.token), sid_of(current)
     assert {item["id"] for item in body} == {factory_sid, current_sid}
@@ -138,7 +141,9 @@ async def test_last_used_is_refreshed_at_most_once_a_minute(client, db, world):
 async def test_an_expired_session_is_refused(client, db, world):
     sid = uuid.UUID(sid_of(world.manager.token))
     async with db.system_session() as s:
-        await s.execute(update(UserSession).where(UserSession.id == sid).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await s.execute(
+            update(UserSession).where(UserSession.id == sid).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
     assert await me_status(client, world.manager.token) == 401
 
 
@@ -170,7 +175,8 @@ async def test_account_changes_end_every_session_of_that_user(client, world, cha
 
 async def test_changes_that_keep_access_as_it_was_keep_the_sessions(client, world):
     r = await client.patch(
-        f"{API}/users/{world.field_worker.id}", headers=world.admin.headers,
+        f"{API}/users/{world.field_worker.id}",
+        headers=world.admin.headers,
         json={"full_name": "Renamed Person", "phone": "+27 12 345 6789", "team_id": str(world.teams["water"].id)},
     )
     assert r.status_code == 200
@@ -178,8 +184,9 @@ async def test_changes_that_keep_access_as_it_was_keep_the_sessions(client, worl
 
 
 async def test_a_refused_change_ends_nothing(client, world):
-    r = await client.patch(f"{API}/users/{world.field_worker.id}", headers=world.admin.headers,
-                           json={"role": "ward_councillor"})  # no ward: 422
+    r = await client.patch(
+        f"{API}/users/{world.field_worker.id}", headers=world.admin.headers, json={"role": "ward_councillor"}
+    )  # no ward: 422
     assert r.status_code == 422
     assert await me_status(client, world.field_worker.token) == 200
 
@@ -191,7 +198,9 @@ async def test_changing_ones_own_password_ends_every_session(client, world):
     assert r.status_code == 204
     assert await me_status(client, world.citizen.token) == 401
     assert await me_status(client, other_device) == 401
-    r = await client.post(f"{API}/auth/token", data={"username": world.citizen.user.email, "password": "A-Fresh-Passphrase-42"})
+    r = await client.post(
+        f"{API}/auth/token", data={"username": world.citizen.user.email, "password": "A-Fresh-Passphrase-42"}
+    )
     assert r.status_code == 200
 
 

@@ -29,8 +29,12 @@ def without_ids(rows: list[dict]) -> list[dict]:
 def as_floats(rows: list[dict]) -> list[dict]:
     """As sent, with the clock a policy takes when none is given: 24x7 for critical, else business."""
     return [
-        {**r, "response_hours": float(r["response_hours"]), "resolution_hours": float(r["resolution_hours"]),
-         "clock": r.get("clock") or ("24x7" if r["severity"] == "critical" else "business")}
+        {
+            **r,
+            "response_hours": float(r["response_hours"]),
+            "resolution_hours": float(r["resolution_hours"]),
+            "clock": r.get("clock") or ("24x7" if r["severity"] == "critical" else "business"),
+        }
         for r in rows
     ]
 
@@ -72,7 +76,9 @@ async def test_each_municipality_sees_and_replaces_only_its_own_set(client, db, 
     assert (await client.put(URL, headers=world.admin.headers, json=[])).json() == []
     assert await stored(db, other) == [("roads", None, 2, 10)]
     r = await client.get(URL, headers=other.manager.headers)
-    assert without_ids(r.json()) == [{"category": "roads", "severity": None, "response_hours": 2.0, "resolution_hours": 10.0, "clock": "24x7"}]
+    assert without_ids(r.json()) == [
+        {"category": "roads", "severity": None, "response_hours": 2.0, "resolution_hours": 10.0, "clock": "24x7"}
+    ]
 
 
 # ---- reading and replacing --------------------------------------------------------------
@@ -81,12 +87,17 @@ async def test_each_municipality_sees_and_replaces_only_its_own_set(client, db, 
 @pytest.mark.parametrize("role", [UserRole.ADMIN, UserRole.MANAGER])
 async def test_get_lists_the_set_in_a_stable_order_with_ids(client, db, factory, world, role):
     for p in as_floats(SET):
-        await factory.sla(world.municipality, p["category"], p["severity"], p["response_hours"], p["resolution_hours"], p["clock"])
+        await factory.sla(
+            world.municipality, p["category"], p["severity"], p["response_hours"], p["resolution_hours"], p["clock"]
+        )
     r = await client.get(URL, headers=headers(world, role))
     assert r.status_code == 200
     assert without_ids(r.json()) == as_floats(ORDERED)
     async with db.system_session() as s:
-        ids = {str(i) for i in await s.scalars(select(SlaPolicy.id).where(SlaPolicy.municipality_id == world.municipality.id))}
+        ids = {
+            str(i)
+            for i in await s.scalars(select(SlaPolicy.id).where(SlaPolicy.municipality_id == world.municipality.id))
+        }
     assert {row["id"] for row in r.json()} == ids
 
 
@@ -97,8 +108,12 @@ async def test_put_replaces_the_whole_set(client, db, factory, world):
     assert without_ids(r.json()) == as_floats(ORDERED)
     assert (await client.get(URL, headers=world.manager.headers)).json() == r.json()
     assert ("roads", "low", 5, 50) not in await stored(db, world)
-    r = await client.put(URL, headers=world.admin.headers, json=[{"response_hours": 2, "resolution_hours": 3, "clock": "business"}])
-    assert without_ids(r.json()) == [{"category": None, "severity": None, "response_hours": 2.0, "resolution_hours": 3.0, "clock": "business"}]
+    r = await client.put(
+        URL, headers=world.admin.headers, json=[{"response_hours": 2, "resolution_hours": 3, "clock": "business"}]
+    )
+    assert without_ids(r.json()) == [
+        {"category": None, "severity": None, "response_hours": 2.0, "resolution_hours": 3.0, "clock": "business"}
+    ]
     assert await stored(db, world) == [(None, None, 2, 3)]
 
 
@@ -111,17 +126,31 @@ async def test_put_of_an_empty_list_clears_the_set(client, db, factory, world):
 
 async def test_fractions_are_kept_to_four_decimal_places(client, world):
     r = await client.put(URL, headers=world.admin.headers, json=[{"response_hours": 1 / 3, "resolution_hours": "2.5"}])
-    assert without_ids(r.json()) == [{"category": None, "severity": None, "response_hours": 0.3333, "resolution_hours": 2.5, "clock": "business"}]
+    assert without_ids(r.json()) == [
+        {"category": None, "severity": None, "response_hours": 0.3333, "resolution_hours": 2.5, "clock": "business"}
+    ]
 
 
 async def test_category_and_severity_omitted_mean_any(client, world):
-    r = await client.put(URL, headers=world.admin.headers, json=[{"severity": "low", "response_hours": 4, "resolution_hours": 40, "clock": "business"}])
-    assert without_ids(r.json()) == [{"category": None, "severity": "low", "response_hours": 4.0, "resolution_hours": 40.0, "clock": "business"}]
+    r = await client.put(
+        URL,
+        headers=world.admin.headers,
+        json=[{"severity": "low", "response_hours": 4, "resolution_hours": 40, "clock": "business"}],
+    )
+    assert without_ids(r.json()) == [
+        {"category": None, "severity": "low", "response_hours": 4.0, "resolution_hours": 40.0, "clock": "business"}
+    ]
 
 
 async def test_concurrent_replacements_both_succeed_and_one_set_wins(client, world):
-    a = [{"response_hours": 1, "resolution_hours": 2}, {"category": "roads", "response_hours": 3, "resolution_hours": 4, "clock": "business"}]
-    b = [{"response_hours": 5, "resolution_hours": 6}, {"category": "waste", "response_hours": 7, "resolution_hours": 8, "clock": "business"}]
+    a = [
+        {"response_hours": 1, "resolution_hours": 2},
+        {"category": "roads", "response_hours": 3, "resolution_hours": 4, "clock": "business"},
+    ]
+    b = [
+        {"response_hours": 5, "resolution_hours": 6},
+        {"category": "waste", "response_hours": 7, "resolution_hours": 8, "clock": "business"},
+    ]
     ra, rb = await asyncio.gather(*(client.put(URL, headers=world.admin.headers, json=body) for body in (a, b)))
     assert (ra.status_code, rb.status_code) == (200, 200)
     final = without_ids((await client.get(URL, headers=world.admin.headers)).json())
@@ -136,7 +165,10 @@ async def test_concurrent_replacements_both_succeed_and_one_set_wins(client, wor
     [
         [SET[0], {**SET[0], "response_hours": 2}],
         [SET[1], {"response_hours": 1, "resolution_hours": 2, "clock": "business"}],
-        [{"category": "roads", "response_hours": 1, "resolution_hours": 2}, {"category": "roads", "severity": None, "response_hours": 3, "resolution_hours": 4, "clock": "business"}],
+        [
+            {"category": "roads", "response_hours": 1, "resolution_hours": 2},
+            {"category": "roads", "severity": None, "response_hours": 3, "resolution_hours": 4, "clock": "business"},
+        ],
     ],
 )
 async def test_duplicate_scopes_in_one_put_are_422_and_change_nothing(client, db, factory, world, body):
@@ -202,7 +234,10 @@ async def test_each_policy_carries_its_clock(client, world):
     r = await client.put(URL, headers=world.admin.headers, json=body)
     assert r.status_code == 200, r.text
     assert [(p["category"], p["severity"], p["clock"]) for p in r.json()] == [
-        (None, None, "business"), (None, "critical", "24x7"), ("water", None, "24x7"), ("roads", "critical", "business"),
+        (None, None, "business"),
+        (None, "critical", "24x7"),
+        ("water", None, "24x7"),
+        ("roads", "critical", "business"),
     ]
     bad = [{"response_hours": 8, "resolution_hours": 40, "clock": "weekdays"}]
     assert (await client.put(URL, headers=world.admin.headers, json=bad)).status_code == 422

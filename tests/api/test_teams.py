@@ -34,16 +34,22 @@ async def stored(db, team_id) -> tuple[Team, list[uuid.UUID]]:
 # ---- who may call -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/teams"), ("POST", "/teams"), ("GET", "/teams/{id}"), ("PATCH", "/teams/{id}")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/teams"), ("POST", "/teams"), ("GET", "/teams/{id}"), ("PATCH", "/teams/{id}")]
+)
 async def test_anonymous_gets_401(client, world, method, path):
-    r = await client.request(method, API + path.format(id=world.teams["water"].id), json={"name": "x", "category": "water"})
+    r = await client.request(
+        method, API + path.format(id=world.teams["water"].id), json={"name": "x", "category": "water"}
+    )
     assert_error(r, 401, "invalid_token")
 
 
 @pytest.mark.parametrize("role", NON_READERS)
 async def test_roles_other_than_admin_and_manager_may_not_read(client, world, role):
     assert_error(await client.get(f"{API}/teams", headers=headers(world, role)), 403, "forbidden")
-    assert_error(await client.get(f"{API}/teams/{world.teams['water'].id}", headers=headers(world, role)), 403, "forbidden")
+    assert_error(
+        await client.get(f"{API}/teams/{world.teams['water'].id}", headers=headers(world, role)), 403, "forbidden"
+    )
 
 
 @pytest.mark.parametrize("role", NON_ADMINS)
@@ -78,7 +84,9 @@ async def test_bad_ids_in_the_path_are_refused_not_500(client, world, bad):
 
 @pytest.mark.parametrize("role", [UserRole.ADMIN, UserRole.MANAGER])
 async def test_list_returns_exactly_this_municipalitys_teams_by_name(client, db, world, other, role):
-    await client.patch(f"{API}/teams/{world.teams['roads'].id}", headers=world.admin.headers, json={"ward_ids": [str(world.ward.id)]})
+    await client.patch(
+        f"{API}/teams/{world.teams['roads'].id}", headers=world.admin.headers, json={"ward_ids": [str(world.ward.id)]}
+    )
     r = await client.get(f"{API}/teams", headers=headers(world, role))
     assert r.status_code == 200
     expected = [team_json(*await stored(db, t.id)) for t in sorted(world.teams.values(), key=lambda t: t.name)]
@@ -111,7 +119,12 @@ async def test_admin_creates_a_team_serving_two_wards(client, db, world):
     assert r.status_code == 201, r.text
     team, wards = await stored(db, r.json()["id"])
     assert r.json() == team_json(team, wards)
-    assert (team.municipality_id, team.name, team.category, team.manager_id) == (world.municipality.id, "Roads north", "roads", world.manager.id)
+    assert (team.municipality_id, team.name, team.category, team.manager_id) == (
+        world.municipality.id,
+        "Roads north",
+        "roads",
+        world.manager.id,
+    )
     assert wards == sorted([world.wards[0].id, world.wards[1].id], key=str)
     assert (await client.get(f"{API}/teams/{team.id}", headers=world.manager.headers)).json() == r.json()
 
@@ -121,7 +134,12 @@ async def test_defaults_serve_the_whole_municipality_without_a_manager(client, w
     assert r.status_code == 201
     body = r.json()
     assert {k: body[k] for k in ("name", "category", "ward_ids", "is_saps", "manager_id", "is_active")} == {
-        "name": "Spare", "category": "other", "ward_ids": [], "is_saps": False, "manager_id": None, "is_active": True
+        "name": "Spare",
+        "category": "other",
+        "ward_ids": [],
+        "is_saps": False,
+        "manager_id": None,
+        "is_active": True,
     }
 
 
@@ -137,28 +155,50 @@ async def test_a_saps_team_for_gbv_and_an_admin_as_manager(client, world):
 
 @pytest.mark.parametrize("category,is_saps", [("gbv", False), ("water", True), ("other", True)])
 async def test_saps_teams_are_exactly_the_gbv_teams(client, world, category, is_saps):
-    r = await client.post(f"{API}/teams", headers=world.admin.headers, json={"name": "Mixed", "category": category, "is_saps": is_saps})
+    r = await client.post(
+        f"{API}/teams", headers=world.admin.headers, json={"name": "Mixed", "category": category, "is_saps": is_saps}
+    )
     assert_error(r, 422, "saps_category")
 
 
 async def test_duplicate_name_in_the_municipality_is_409_but_fine_elsewhere(client, world, other):
     name = world.teams["water"].name
-    assert_error(await client.post(f"{API}/teams", headers=world.admin.headers, json={"name": name, "category": "roads"}), 409, "team_name_taken")
-    assert (await client.post(f"{API}/teams", headers=other.admin.headers, json={"name": world.teams["roads"].name, "category": "roads"})).status_code == 201
+    assert_error(
+        await client.post(f"{API}/teams", headers=world.admin.headers, json={"name": name, "category": "roads"}),
+        409,
+        "team_name_taken",
+    )
+    assert (
+        await client.post(
+            f"{API}/teams", headers=other.admin.headers, json={"name": world.teams["roads"].name, "category": "roads"}
+        )
+    ).status_code == 201
 
 
 async def test_wards_must_belong_to_the_municipality(client, world, other):
     for ward_ids in ([str(other.ward.id)], [str(world.ward.id), MISSING]):
-        r = await client.post(f"{API}/teams", headers=world.admin.headers, json={"name": "Far", "category": "roads", "ward_ids": ward_ids})
+        r = await client.post(
+            f"{API}/teams", headers=world.admin.headers, json={"name": "Far", "category": "roads", "ward_ids": ward_ids}
+        )
         assert_error(r, 422, "unknown_ward")
 
 
 async def test_manager_must_be_an_active_manager_or_admin_of_the_municipality(client, factory, world, other):
     inactive = await factory.user(world.municipality, UserRole.MANAGER, is_active=False)
-    candidates = [world.citizen.id, world.field_worker.id, world.ward_councillor.id, world.saps_liaison.id, inactive.id, other.manager.id, MISSING]
+    candidates = [
+        world.citizen.id,
+        world.field_worker.id,
+        world.ward_councillor.id,
+        world.saps_liaison.id,
+        inactive.id,
+        other.manager.id,
+        MISSING,
+    ]
     for manager_id in candidates:
         r = await client.post(
-            f"{API}/teams", headers=world.admin.headers, json={"name": "Led", "category": "roads", "manager_id": str(manager_id)}
+            f"{API}/teams",
+            headers=world.admin.headers,
+            json={"name": "Led", "category": "roads", "manager_id": str(manager_id)},
         )
         assert_error(r, 422, "invalid_manager")
 
@@ -189,7 +229,9 @@ async def test_invalid_bodies_are_422(client, world, body):
 @pytest.mark.parametrize("content", [b"{", b"[", b"nonsense", b'{"name": "a" "category": "water"}'])
 async def test_malformed_json_is_422(client, world, content):
     assert (await send_raw(client, "POST", f"{API}/teams", world.admin.headers, content)).status_code == 422
-    assert (await send_raw(client, "PATCH", f"{API}/teams/{world.teams['water'].id}", world.admin.headers, content)).status_code == 422
+    assert (
+        await send_raw(client, "PATCH", f"{API}/teams/{world.teams['water'].id}", world.admin.headers, content)
+    ).status_code == 422
 
 
 # ---- changing ---------------------------------------------------------------------------
@@ -201,11 +243,21 @@ async def test_admin_changes_name_wards_manager_and_activity(client, db, world):
     r = await client.patch(
         url,
         headers=world.admin.headers,
-        json={"name": "Water north", "ward_ids": [str(world.ward.id)], "manager_id": str(world.admin.id), "is_active": False},
+        json={
+            "name": "Water north",
+            "ward_ids": [str(world.ward.id)],
+            "manager_id": str(world.admin.id),
+            "is_active": False,
+        },
     )
     assert r.status_code == 200, r.text
     team, wards = await stored(db, water.id)
-    assert (team.name, wards, team.manager_id, team.is_active) == ("Water north", [world.ward.id], world.admin.id, False)
+    assert (team.name, wards, team.manager_id, team.is_active) == (
+        "Water north",
+        [world.ward.id],
+        world.admin.id,
+        False,
+    )
     assert r.json() == team_json(team, wards)
     assert (await client.get(url, headers=world.manager.headers)).json() == r.json()
 
@@ -223,7 +275,9 @@ async def test_patch_changes_only_what_is_sent(client, db, world):
 async def test_empty_ward_ids_serve_the_whole_municipality_and_null_manager_clears_it(client, db, world):
     roads = world.teams["roads"]
     url = f"{API}/teams/{roads.id}"
-    await client.patch(url, headers=world.admin.headers, json={"ward_ids": [str(world.ward.id), str(world.wards[1].id)]})
+    await client.patch(
+        url, headers=world.admin.headers, json={"ward_ids": [str(world.ward.id), str(world.wards[1].id)]}
+    )
     r = await client.patch(url, headers=world.admin.headers, json={"ward_ids": [], "manager_id": None})
     assert (r.json()["ward_ids"], r.json()["manager_id"]) == ([], None)
     assert (await stored(db, roads.id))[1] == []
@@ -255,20 +309,40 @@ async def test_a_team_may_cross_the_saps_line_only_without_open_tickets(client, 
     # Staying on the same side of the line is fine with open tickets.
     assert (await client.patch(url, headers=world.admin.headers, json={"category": "waste"})).status_code == 200
     sapless, now = world.teams["roads"], datetime.now(UTC)
-    await factory.ticket(world.municipality, category="roads", status="closed", resolved_at=now, closed_at=now, assigned_team_id=sapless.id)
-    r = await client.patch(f"{API}/teams/{sapless.id}", headers=world.admin.headers, json={"category": "gbv", "is_saps": True})
+    await factory.ticket(
+        world.municipality,
+        category="roads",
+        status="closed",
+        resolved_at=now,
+        closed_at=now,
+        assigned_team_id=sapless.id,
+    )
+    r = await client.patch(
+        f"{API}/teams/{sapless.id}", headers=world.admin.headers, json={"category": "gbv", "is_saps": True}
+    )
     assert r.status_code == 200 and (r.json()["category"], r.json()["is_saps"]) == ("gbv", True)
 
 
 async def test_a_saps_team_with_open_gbv_tickets_cannot_become_municipal(client, factory, world):
     gbv = world.teams["gbv"]
     await factory.ticket(world.municipality, category="gbv", status="in_progress", assigned_team_id=gbv.id)
-    r = await client.patch(f"{API}/teams/{gbv.id}", headers=world.admin.headers, json={"category": "other", "is_saps": False})
+    r = await client.patch(
+        f"{API}/teams/{gbv.id}", headers=world.admin.headers, json={"category": "other", "is_saps": False}
+    )
     assert_error(r, 409, "team_has_open_tickets")
 
 
 @pytest.mark.parametrize(
-    "body", [{"name": None}, {"category": None}, {"is_saps": None}, {"is_active": None}, {"ward_ids": None}, {"name": ""}, {"colour": "blue"}]
+    "body",
+    [
+        {"name": None},
+        {"category": None},
+        {"is_saps": None},
+        {"is_active": None},
+        {"ward_ids": None},
+        {"name": ""},
+        {"colour": "blue"},
+    ],
 )
 async def test_patch_rejects_nulls_and_unknown_fields(client, world, body):
     r = await client.patch(f"{API}/teams/{world.teams['water'].id}", headers=world.admin.headers, json=body)
@@ -277,6 +351,8 @@ async def test_patch_rejects_nulls_and_unknown_fields(client, world, body):
 
 async def test_patch_to_a_taken_name_is_409(client, db, world):
     water = world.teams["water"]
-    r = await client.patch(f"{API}/teams/{water.id}", headers=world.admin.headers, json={"name": world.teams["roads"].name})
+    r = await client.patch(
+        f"{API}/teams/{water.id}", headers=world.admin.headers, json={"name": world.teams["roads"].name}
+    )
     assert_error(r, 409, "team_name_taken")
     assert (await stored(db, water.id))[0].name == water.name

@@ -24,8 +24,14 @@ BASE = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 10:00 in Johannesburg
 CATEGORIES = ["water", "roads", "electricity", "waste", "sanitation", "other"]
 STATUSES = [s.value for s in TicketStatus]
 SEVERITIES = [s.value for s in TicketSeverity]
-SPECIAL = {3: "Meter reads 100% of nothing", 4: "Meter reads 1000 of something", 5: "Drain a_b blocked",
-           8: "Drain axb blocked", 9: "Path C:\\water\\pipe leaks", 10: "Path C:/water/pipe leaks"}
+SPECIAL = {
+    3: "Meter reads 100% of nothing",
+    4: "Meter reads 1000 of something",
+    5: "Drain a_b blocked",
+    8: "Drain axb blocked",
+    9: "Path C:\\water\\pipe leaks",
+    10: "Path C:/water/pipe leaks",
+}
 
 
 async def _dataset(factory, world, other):
@@ -36,27 +42,41 @@ async def _dataset(factory, world, other):
         created = BASE - timedelta(hours=5 * i) if i != 7 else BASE - timedelta(hours=30)  # 6 and 7 tie
         status = STATUSES[i % 5]
         team = world.teams["water"].id if i % 4 == 0 else world.teams["roads"].id if i % 4 == 1 else None
-        rows.append(await factory.ticket(
+        rows.append(
+            await factory.ticket(
+                world.municipality,
+                category=CATEGORIES[i % 6],
+                status=status,
+                severity=SEVERITIES[(i * 3) % 4],
+                description=SPECIAL.get(i, f"Issue {i} near the Main Road clinic"),
+                ward_id=world.wards[i % 3].id if i % 3 < 2 else None,
+                assigned_team_id=team,
+                assigned_to=world.field_worker.id if i == 13 else None,
+                reporter_id=world.citizen.id if i % 5 == 0 else None,
+                created_at=created,
+                updated_at=created + timedelta(minutes=(i * 7) % 24),
+                resolved_at=created + timedelta(hours=1) if status in ("resolved", "closed") else None,
+                closed_at=created + timedelta(hours=2) if status == "closed" else None,
+                sla_resolution_deadline=None if i % 6 == 0 else created + timedelta(hours=(i * 5) % 7),
+            )
+        )
+    gbv = [
+        await factory.ticket(
             world.municipality,
-            category=CATEGORIES[i % 6],
-            status=status,
-            severity=SEVERITIES[(i * 3) % 4],
-            description=SPECIAL.get(i, f"Issue {i} near the Main Road clinic"),
-            ward_id=world.wards[i % 3].id if i % 3 < 2 else None,
-            assigned_team_id=team,
-            assigned_to=world.field_worker.id if i == 13 else None,
-            reporter_id=world.citizen.id if i % 5 == 0 else None,
-            created_at=created,
-            updated_at=created + timedelta(minutes=(i * 7) % 24),
-            resolved_at=created + timedelta(hours=1) if status in ("resolved", "closed") else None,
-            closed_at=created + timedelta(hours=2) if status == "closed" else None,
-            sla_resolution_deadline=None if i % 6 == 0 else created + timedelta(hours=(i * 5) % 7),
-        ))
-    gbv = [await factory.ticket(world.municipality, category="gbv", description="Issue reported at the Main Road clinic",
-                                created_at=BASE - timedelta(hours=h), reporter_id=world.citizen.id if h == 1 else None,
-                                assigned_team_id=world.teams["gbv"].id) for h in (1, 2)]
-    foreign = [await factory.ticket(other.municipality, description="Issue 1 near the Main Road clinic",
-                                    created_at=BASE - timedelta(hours=h)) for h in (1, 2)]
+            category="gbv",
+            description="Issue reported at the Main Road clinic",
+            created_at=BASE - timedelta(hours=h),
+            reporter_id=world.citizen.id if h == 1 else None,
+            assigned_team_id=world.teams["gbv"].id,
+        )
+        for h in (1, 2)
+    ]
+    foreign = [
+        await factory.ticket(
+            other.municipality, description="Issue 1 near the Main Road clinic", created_at=BASE - timedelta(hours=h)
+        )
+        for h in (1, 2)
+    ]
     return rows, gbv, foreign
 
 
@@ -101,8 +121,10 @@ async def test_manager_sees_every_non_sensitive_ticket_of_the_municipality_newes
         ({"team_id": "water"}, lambda t, w: t.assigned_team_id == w.teams["water"].id),
         ({"assigned_team_id": "roads"}, lambda t, w: t.assigned_team_id == w.teams["roads"].id),
         ({"status": "open", "category": "water"}, lambda t, w: t.status == "open" and t.category == "water"),
-        ({"status": "closed", "ward": 1, "severity": "high"},
-         lambda t, w: t.status == "closed" and t.ward_id == w.wards[1].id and t.severity == "high"),
+        (
+            {"status": "closed", "ward": 1, "severity": "high"},
+            lambda t, w: t.status == "closed" and t.ward_id == w.wards[1].id and t.severity == "high",
+        ),
     ],
 )
 async def test_each_filter_keeps_exactly_the_matching_tickets(client, factory, world, other, query, keep):
@@ -139,14 +161,16 @@ async def test_created_range_is_inclusive_from_exclusive_to_and_local_without_an
 @pytest.mark.parametrize(
     ("term", "matches"),
     [
-        ("100%", [3]),          # % is a literal percent sign, not "anything"
-        ("a_b", [5]),           # _ is a literal underscore, not "any character"
-        ("C:\\water", [9]),     # \ is a literal backslash
+        ("100%", [3]),  # % is a literal percent sign, not "anything"
+        ("a_b", [5]),  # _ is a literal underscore, not "any character"
+        ("C:\\water", [9]),  # \ is a literal backslash
         ("MAIN road CLINIC", [i for i in range(24) if i not in SPECIAL]),  # case-insensitive
         ("xylophone", []),
     ],
 )
-async def test_search_is_a_case_insensitive_substring_with_literal_wildcards(client, factory, world, other, term, matches):
+async def test_search_is_a_case_insensitive_substring_with_literal_wildcards(
+    client, factory, world, other, term, matches
+):
     rows, _, _ = await _dataset(factory, world, other)
     body = await _all(client, world.manager, search=term)
     assert [t["id"] for t in body["tickets"]] == _ids(_default_order([rows[i] for i in matches]))
@@ -184,12 +208,18 @@ def _sort_key(name: str):
         "severity": lambda t: (SEVERITY_RANK[TicketSeverity(t.severity)], t.id),
         "category": lambda t: (t.category, t.id),
         # PostgreSQL sorts NULL above every value: last ascending, first descending
-        "sla_resolution_deadline": lambda t: (t.sla_resolution_deadline is None, t.sla_resolution_deadline or BASE, t.id),
+        "sla_resolution_deadline": lambda t: (
+            t.sla_resolution_deadline is None,
+            t.sla_resolution_deadline or BASE,
+            t.id,
+        ),
     }[name]
 
 
 @pytest.mark.parametrize("order", ["asc", "desc"])
-@pytest.mark.parametrize("sort_by", ["created_at", "updated_at", "status", "severity", "category", "sla_resolution_deadline"])
+@pytest.mark.parametrize(
+    "sort_by", ["created_at", "updated_at", "status", "severity", "category", "sla_resolution_deadline"]
+)
 async def test_every_sort_key_in_both_directions_with_ties_by_id(client, factory, world, other, sort_by, order):
     rows, _, _ = await _dataset(factory, world, other)
     body = await _all(client, world.manager, sort_by=sort_by, sort_order=order)
@@ -209,7 +239,9 @@ async def test_pages_are_disjoint_and_cover_the_total(client, factory, world, ot
     expected = _ids(sorted(rows, key=_sort_key("created_at"), reverse=order == "desc"))
     seen: list[str] = []
     for page in range(9):
-        r = await client.get(API, params={"page": page, "page_size": 3, "sort_order": order}, headers=world.manager.headers)
+        r = await client.get(
+            API, params={"page": page, "page_size": 3, "sort_order": order}, headers=world.manager.headers
+        )
         body = r.json()
         assert body["total"] == 24 and body["page_count"] == math.ceil(24 / 3) and body["page"] == page
         seen += [t["id"] for t in body["tickets"]]
@@ -221,9 +253,20 @@ async def test_pages_are_disjoint_and_cover_the_total(client, factory, world, ot
 @pytest.mark.parametrize(
     "query",
     [
-        {"page_size": 0}, {"page_size": 201}, {"page": -1}, {"page": "x"}, {"status": "lost"}, {"category": "crime"},
-        {"severity": "urgent"}, {"ward_id": "not-a-uuid"}, {"team_id": "123"}, {"created_from": "yesterday"},
-        {"created_to": "2026-13-45"}, {"sort_order": "sideways"}, {"search": "x" * 201}, {"search": "a\x00b"},
+        {"page_size": 0},
+        {"page_size": 201},
+        {"page": -1},
+        {"page": "x"},
+        {"status": "lost"},
+        {"category": "crime"},
+        {"severity": "urgent"},
+        {"ward_id": "not-a-uuid"},
+        {"team_id": "123"},
+        {"created_from": "yesterday"},
+        {"created_to": "2026-13-45"},
+        {"sort_order": "sideways"},
+        {"search": "x" * 201},
+        {"search": "a\x00b"},
         {"created_from": "0001-01-01T00:00:00"},
     ],
 )
@@ -237,7 +280,9 @@ async def test_roles_see_their_scope(client, factory, world, other):
     saps = await _all(client, world.saps_liaison)
     assert [t["id"] for t in saps["tickets"]] == _ids(_default_order(gbv)) and saps["total"] == 2
     councillor = await _all(client, world.ward_councillor)
-    assert [t["id"] for t in councillor["tickets"]] == _ids(_default_order([t for t in rows if t.ward_id == world.ward.id]))
+    assert [t["id"] for t in councillor["tickets"]] == _ids(
+        _default_order([t for t in rows if t.ward_id == world.ward.id])
+    )
     worker = await _all(client, world.field_worker)
     mine = [t for t in rows if t.assigned_team_id == world.teams["water"].id or t.assigned_to == world.field_worker.id]
     assert [t["id"] for t in worker["tickets"]] == _ids(_default_order(mine)) and worker["total"] == len(mine)
@@ -250,7 +295,9 @@ async def test_roles_see_their_scope(client, factory, world, other):
 async def test_a_councillor_is_held_to_their_ward(client, factory, world, other):
     rows, _, _ = await _dataset(factory, world, other)
     own = await _all(client, world.ward_councillor, ward_id=str(world.ward.id), status="open")
-    assert [t["id"] for t in own["tickets"]] == _ids(_default_order([t for t in rows if t.ward_id == world.ward.id and t.status == "open"]))
+    assert [t["id"] for t in own["tickets"]] == _ids(
+        _default_order([t for t in rows if t.ward_id == world.ward.id and t.status == "open"])
+    )
     for ward in (world.wards[1].id, other.ward.id, uuid.uuid4()):
         r = await client.get(API, params={"ward_id": str(ward)}, headers=world.ward_councillor.headers)
         assert r.status_code == 403 and r.json()["code"] == "ward_forbidden"
@@ -259,8 +306,17 @@ async def test_a_councillor_is_held_to_their_ward(client, factory, world, other)
 async def test_a_councillor_without_a_ward_is_refused(db, world):
     """The database insists councillors have a ward, so this state is built in memory."""
     u = world.ward_councillor.user
-    p = Principal(u.id, u.municipality_id, world.municipality.code, "Africa/Johannesburg", UserRole.WARD_COUNCILLOR,
-                  u.email, u.full_name, None, None)
+    p = Principal(
+        u.id,
+        u.municipality_id,
+        world.municipality.code,
+        "Africa/Johannesburg",
+        UserRole.WARD_COUNCILLOR,
+        u.email,
+        u.full_name,
+        None,
+        None,
+    )
     from src.core.errors import Forbidden
 
     async with db.tenant_session(p.tenant) as session:
@@ -277,8 +333,13 @@ async def test_managers_may_filter_any_ward_of_their_municipality_only(client, f
 async def test_totals_follow_direct_updates(client, factory, world, other, db):
     rows, _, _ = await _dataset(factory, world, other)
     async with db.system_session() as s:
-        await s.execute(text("UPDATE tickets SET status = 'closed', closed_at = now(), resolved_at = coalesce(resolved_at, now())"
-                             " WHERE municipality_id = :m AND status = 'open'"), {"m": world.municipality.id})
+        await s.execute(
+            text(
+                "UPDATE tickets SET status = 'closed', closed_at = now(), resolved_at = coalesce(resolved_at, now())"
+                " WHERE municipality_id = :m AND status = 'open'"
+            ),
+            {"m": world.municipality.id},
+        )
         await s.execute(text("DELETE FROM tickets WHERE id = :id"), {"id": rows[0].id})  # was open, now closed
     closed = await _all(client, world.manager, status="closed")
     assert closed["total"] == len(closed["tickets"]) == sum(1 for t in rows if t.status in ("open", "closed")) - 1

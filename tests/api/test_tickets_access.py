@@ -55,7 +55,9 @@ async def test_another_municipality_sees_nothing(client, world, other, factory):
         for t in (water, gbv):
             r = await client.get(f"{API}/{t['id']}", headers=other.actors[role].headers)
             assert r.status_code == 404, role
-            r = await client.patch(f"{API}/{t['id']}/status", json={"status": "in_progress"}, headers=other.actors[role].headers)
+            r = await client.patch(
+                f"{API}/{t['id']}/status", json={"status": "in_progress"}, headers=other.actors[role].headers
+            )
             assert r.status_code in (403, 404), role
             if role in (R.MANAGER, R.ADMIN, R.SAPS_LIAISON, R.FIELD_WORKER):
                 assert r.status_code == 404
@@ -79,10 +81,32 @@ async def test_detail_has_names_sla_status_and_history(client, world, factory):
     assert d["sla_status"] == "on_track"
     assert d["ward_code"] == world.ward.code
     assert [e["kind"] for e in d["history"]] == ["created"]
-    for field in ("id", "tracking_number", "category", "description", "severity", "status", "is_sensitive", "address",
-                  "latitude", "longitude", "ward_id", "reporter_id", "assigned_team_id", "assigned_to", "language",
-                  "created_at", "updated_at", "first_responded_at", "resolved_at", "closed_at", "escalated_at",
-                  "escalation_reason", "sla_response_deadline", "sla_resolution_deadline"):
+    for field in (
+        "id",
+        "tracking_number",
+        "category",
+        "description",
+        "severity",
+        "status",
+        "is_sensitive",
+        "address",
+        "latitude",
+        "longitude",
+        "ward_id",
+        "reporter_id",
+        "assigned_team_id",
+        "assigned_to",
+        "language",
+        "created_at",
+        "updated_at",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "escalated_at",
+        "escalation_reason",
+        "sla_response_deadline",
+        "sla_resolution_deadline",
+    ):
         assert field in d
     assert d == {**d, **water, "updated_at": d["updated_at"]}
 
@@ -94,7 +118,11 @@ async def test_staff_reads_of_a_gbv_ticket_are_logged_but_the_reporters_are_not(
     await client.get(f"{API}/{gbv['id']}/history", headers=world.admin.headers)
     r = await client.get(f"{API}/{gbv['id']}/history", headers=world.saps_liaison.headers)
     views = [e for e in r.json() if e["kind"] == "viewed_sensitive"]
-    assert [e["actor_id"] for e in views] == [str(world.saps_liaison.id), str(world.admin.id), str(world.saps_liaison.id)]
+    assert [e["actor_id"] for e in views] == [
+        str(world.saps_liaison.id),
+        str(world.admin.id),
+        str(world.saps_liaison.id),
+    ]
 
 
 async def test_non_sensitive_reads_are_not_logged(client, world, factory):
@@ -119,7 +147,9 @@ STATUS_RULES = {
 async def test_status_change_by_role(client, world, factory, role):
     tickets = await _tickets(client, world, factory)
     for ticket, expected in zip(tickets[:3], STATUS_RULES[role], strict=True):
-        r = await client.patch(f"{API}/{ticket['id']}/status", json={"status": "in_progress"}, headers=world.actors[role].headers)
+        r = await client.patch(
+            f"{API}/{ticket['id']}/status", json={"status": "in_progress"}, headers=world.actors[role].headers
+        )
         assert r.status_code == expected, (role, ticket["category"], r.text)
         if expected == 200:
             assert r.json()["status"] == "in_progress"

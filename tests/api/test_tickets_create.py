@@ -14,11 +14,19 @@ from tests.api.ticket_helpers import API, report
 async def test_citizen_reports_a_ticket_with_every_field(client, world):
     before = datetime.now(ZoneInfo("Africa/Johannesburg"))
     t = await report(
-        client, world.citizen, category="roads", description="  Pothole outside no. 12  ", severity="critical",
-        address="12 Church St", language="zu",
+        client,
+        world.citizen,
+        category="roads",
+        description="  Pothole outside no. 12  ",
+        severity="critical",
+        address="12 Church St",
+        language="zu",
     )
     assert re.fullmatch(r"TKT-\d{8}-[0-9A-F]{6}", t["tracking_number"])
-    assert t["tracking_number"][4:12] in {before.strftime("%Y%m%d"), datetime.now(ZoneInfo("Africa/Johannesburg")).strftime("%Y%m%d")}
+    assert t["tracking_number"][4:12] in {
+        before.strftime("%Y%m%d"),
+        datetime.now(ZoneInfo("Africa/Johannesburg")).strftime("%Y%m%d"),
+    }
     assert t["category"] == "roads" and t["severity"] == "critical" and t["status"] == "open"
     assert t["description"] == "Pothole outside no. 12"
     assert t["is_sensitive"] is False
@@ -85,7 +93,9 @@ async def test_bad_reports_are_refused_and_change_nothing(client, world, body):
 
 
 async def test_malformed_json_is_422(client, world):
-    r = await client.post(API, content=b"{not json", headers={**world.citizen.headers, "Content-Type": "application/json"})
+    r = await client.post(
+        API, content=b"{not json", headers={**world.citizen.headers, "Content-Type": "application/json"}
+    )
     assert r.status_code == 422
 
 
@@ -105,7 +115,9 @@ async def test_ward_comes_from_the_boundary_before_the_given_ward(client, world)
 
 async def test_a_ward_of_another_municipality_is_refused(client, world, other):
     r = await client.post(
-        API, json={"category": "water", "description": "x", "ward_id": str(other.ward.id)}, headers=world.citizen.headers
+        API,
+        json={"category": "water", "description": "x", "ward_id": str(other.ward.id)},
+        headers=world.citizen.headers,
     )
     assert r.status_code == 422
     assert r.json()["code"] == "invalid_ward"

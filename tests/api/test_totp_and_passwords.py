@@ -69,8 +69,18 @@ async def test_administrators_cannot_set_a_weak_password(client, world):
 
 
 async def test_the_command_line_refuses_a_common_password(db, database_url, world):
-    r = await cli(database_url, "create-user", "--municipality", world.municipality.code, "--email", "ops@example.org",
-                  "--password", "1q2w3e4r5t", "--role", "admin")
+    r = await cli(
+        database_url,
+        "create-user",
+        "--municipality",
+        world.municipality.code,
+        "--email",
+        "ops@example.org",
+        "--password",
+        "1q2w3e4r5t",
+        "--role",
+        "admin",
+    )
     assert r.code == 1 and "too common" in r.err
 
 
@@ -111,7 +121,9 @@ async def test_totp_enrolment_refusals(client, world):
     r = await client.post(f"{API}/auth/totp/confirm", headers=world.manager.headers, json={"code": "123456"})
     assert r.status_code == 409 and r.json()["code"] == "totp_not_enrolled"
     for bad in ({"code": "12345"}, {"code": "abcdef"}, {}, {"code": 123456}):
-        assert (await client.post(f"{API}/auth/totp/confirm", headers=world.manager.headers, json=bad)).status_code == 422
+        assert (
+            await client.post(f"{API}/auth/totp/confirm", headers=world.manager.headers, json=bad)
+        ).status_code == 422
 
 
 # ---- codes at sign-in ----------------------------------------------------------------------
@@ -154,13 +166,17 @@ async def test_a_municipality_may_require_totp_for_admins_and_saps_liaisons(clie
     assert (await sign_in(client, other.admin.user.email)).status_code == 200
     # An enrolled admin signs in with a code.
     async with db.system_session() as s:
-        await s.execute(update(User).where(User.id == world.admin.id).values(totp_secret=pyotp.random_base32(), totp_enabled=True))
+        await s.execute(
+            update(User).where(User.id == world.admin.id).values(totp_secret=pyotp.random_base32(), totp_enabled=True)
+        )
         secret = await s.scalar(select(User.totp_secret).where(User.id == world.admin.id))
     assert (await sign_in(client, world.admin.user.email, totp=pyotp.TOTP(secret).now())).status_code == 200
     r = await cli(database_url, "require-totp", "--municipality", world.municipality.code, "--off")
     assert r.code == 0
     assert (await sign_in(client, world.saps_liaison.user.email)).status_code == 200
     async with db.system_session() as s:
-        assert await s.scalar(select(Municipality.require_totp).where(Municipality.id == world.municipality.id)) is False
+        assert (
+            await s.scalar(select(Municipality.require_totp).where(Municipality.id == world.municipality.id)) is False
+        )
     r = await cli(database_url, "require-totp", "--municipality", "NOPE")
     assert r.code == 1 and "no municipality" in r.err

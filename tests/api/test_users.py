@@ -7,7 +7,18 @@ from src.models.team import Team
 from src.models.user import User, UserRole
 from tests.api.admin_helpers import API, MISSING, NON_ADMINS, NON_READERS, assert_error, headers, send_raw
 
-FIELDS = {"id", "email", "full_name", "role", "ward_id", "team_id", "phone", "preferred_language", "is_active", "created_at"}
+FIELDS = {
+    "id",
+    "email",
+    "full_name",
+    "role",
+    "ward_id",
+    "team_id",
+    "phone",
+    "preferred_language",
+    "is_active",
+    "created_at",
+}
 
 
 def user_json(u: User) -> dict:
@@ -34,13 +45,20 @@ async def sign_in(client, email: str, password: str):
     return await client.post(f"{API}/auth/token", data={"username": email, "password": password})
 
 
-NEW = {"email": "Thandi.Nkosi@Example.COM", "password": "Strong-Pass-1", "full_name": "Thandi Nkosi", "role": "field_worker"}
+NEW = {
+    "email": "Thandi.Nkosi@Example.COM",
+    "password": "Strong-Pass-1",
+    "full_name": "Thandi Nkosi",
+    "role": "field_worker",
+}
 
 
 # ---- who may call -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/users"), ("POST", "/users"), ("GET", "/users/{id}"), ("PATCH", "/users/{id}")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/users"), ("POST", "/users"), ("GET", "/users/{id}"), ("PATCH", "/users/{id}")]
+)
 async def test_anonymous_gets_401(client, world, method, path):
     r = await client.request(method, API + path.format(id=world.citizen.id), json=NEW)
     assert_error(r, 401, "invalid_token")
@@ -49,7 +67,9 @@ async def test_anonymous_gets_401(client, world, method, path):
 @pytest.mark.parametrize("role", NON_READERS)
 async def test_roles_other_than_admin_and_manager_may_not_read(client, world, role):
     assert_error(await client.get(f"{API}/users", headers=headers(world, role)), 403, "forbidden")
-    assert_error(await client.get(f"{API}/users/{world.actors[role].id}", headers=headers(world, role)), 403, "forbidden")
+    assert_error(
+        await client.get(f"{API}/users/{world.actors[role].id}", headers=headers(world, role)), 403, "forbidden"
+    )
 
 
 @pytest.mark.parametrize("role", NON_ADMINS)
@@ -105,7 +125,10 @@ async def test_list_filters_and_pages(client, factory, world):
     assert first + rest == everyone
 
 
-@pytest.mark.parametrize("params", [{"role": "superuser"}, {"limit": 0}, {"limit": 1001}, {"offset": -1}, {"is_active": "sometimes"}, {"limit": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"role": "superuser"}, {"limit": 0}, {"limit": 1001}, {"offset": -1}, {"is_active": "sometimes"}, {"limit": "x"}],
+)
 async def test_list_rejects_bad_query_parameters(client, world, params):
     assert (await client.get(f"{API}/users", headers=world.admin.headers, params=params)).status_code == 422
 
@@ -126,15 +149,35 @@ async def test_admin_creates_a_field_worker_who_can_then_sign_in(client, db, wor
     assert r.status_code == 201, r.text
     user = await stored(db, r.json()["id"])
     assert r.json() == user_json(user)
-    assert (user.municipality_id, user.email, user.full_name, user.role, user.team_id, user.phone, user.preferred_language, user.is_active) == (
-        world.municipality.id, "thandi.nkosi@example.com", "Thandi Nkosi", "field_worker", world.teams["roads"].id, "+27 82 555 0101", "zu", True
+    assert (
+        user.municipality_id,
+        user.email,
+        user.full_name,
+        user.role,
+        user.team_id,
+        user.phone,
+        user.preferred_language,
+        user.is_active,
+    ) == (
+        world.municipality.id,
+        "thandi.nkosi@example.com",
+        "Thandi Nkosi",
+        "field_worker",
+        world.teams["roads"].id,
+        "+27 82 555 0101",
+        "zu",
+        True,
     )
     assert user.password_hash.startswith("$argon2id$") and "Strong-Pass-1" not in user.password_hash
     assert "password" not in r.text and "argon2" not in r.text
     token = await sign_in(client, "THANDI.NKOSI@example.com", "Strong-Pass-1")
     assert token.status_code == 200
     me = await client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
-    assert (me.json()["id"], me.json()["role"], me.json()["team_id"]) == (r.json()["id"], "field_worker", str(world.teams["roads"].id))
+    assert (me.json()["id"], me.json()["role"], me.json()["team_id"]) == (
+        r.json()["id"],
+        "field_worker",
+        str(world.teams["roads"].id),
+    )
 
 
 async def test_defaults(client, world):
@@ -142,7 +185,12 @@ async def test_defaults(client, world):
     assert r.status_code == 201
     body = r.json()
     assert {k: body[k] for k in ("role", "ward_id", "team_id", "phone", "preferred_language", "is_active")} == {
-        "role": "citizen", "ward_id": None, "team_id": None, "phone": None, "preferred_language": "en", "is_active": True
+        "role": "citizen",
+        "ward_id": None,
+        "team_id": None,
+        "phone": None,
+        "preferred_language": "en",
+        "is_active": True,
     }
 
 
@@ -158,9 +206,13 @@ async def test_email_is_unique_across_the_platform(client, factory, world, other
 async def test_a_councillor_needs_a_ward_of_this_municipality(client, world, other):
     councillor = {**NEW, "role": "ward_councillor"}
     assert_error(await client.post(f"{API}/users", headers=world.admin.headers, json=councillor), 422, "ward_required")
-    r = await client.post(f"{API}/users", headers=world.admin.headers, json={**councillor, "ward_id": str(other.ward.id)})
+    r = await client.post(
+        f"{API}/users", headers=world.admin.headers, json={**councillor, "ward_id": str(other.ward.id)}
+    )
     assert_error(r, 422, "unknown_ward")
-    r = await client.post(f"{API}/users", headers=world.admin.headers, json={**councillor, "ward_id": str(world.wards[1].id)})
+    r = await client.post(
+        f"{API}/users", headers=world.admin.headers, json={**councillor, "ward_id": str(world.wards[1].id)}
+    )
     assert r.status_code == 201 and r.json()["ward_id"] == str(world.wards[1].id)
 
 
@@ -206,7 +258,9 @@ async def test_invalid_bodies_are_422(client, world, change):
 @pytest.mark.parametrize("content", [b"{", b"null", b"{'email': 1}", b'{"email": "a@example.com",'])
 async def test_malformed_json_is_422(client, world, content):
     assert (await send_raw(client, "POST", f"{API}/users", world.admin.headers, content)).status_code == 422
-    assert (await send_raw(client, "PATCH", f"{API}/users/{world.citizen.id}", world.admin.headers, content)).status_code == 422
+    assert (
+        await send_raw(client, "PATCH", f"{API}/users/{world.citizen.id}", world.admin.headers, content)
+    ).status_code == 422
 
 
 # ---- changing ---------------------------------------------------------------------------
@@ -214,12 +268,20 @@ async def test_malformed_json_is_422(client, world, content):
 
 async def test_admin_changes_an_account_and_only_what_is_sent(client, db, world):
     url = f"{API}/users/{world.citizen.id}"
-    r = await client.patch(url, headers=world.admin.headers, json={"full_name": "Sipho Dlamini", "phone": "012 345 6789", "preferred_language": "af"})
+    r = await client.patch(
+        url,
+        headers=world.admin.headers,
+        json={"full_name": "Sipho Dlamini", "phone": "012 345 6789", "preferred_language": "af"},
+    )
     assert r.status_code == 200
     user = await stored(db, world.citizen.id)
     assert r.json() == user_json(user)
     assert (user.full_name, user.phone, user.preferred_language, user.role, user.email) == (
-        "Sipho Dlamini", "012 345 6789", "af", "citizen", world.citizen.user.email
+        "Sipho Dlamini",
+        "012 345 6789",
+        "af",
+        "citizen",
+        world.citizen.user.email,
     )
     r = await client.patch(url, headers=world.admin.headers, json={"phone": None})
     assert r.json()["phone"] is None and r.json()["full_name"] == "Sipho Dlamini"
@@ -237,14 +299,22 @@ async def test_patch_validates_the_resulting_account(client, db, world, other):
         assert_error(await client.patch(f"{API}/users/{user_id}", headers=world.admin.headers, json=body), 422, code)
     assert (await stored(db, citizen)).role == "citizen"
     assert (await stored(db, councillor)).ward_id == world.ward.id
-    r = await client.patch(f"{API}/users/{citizen}", headers=world.admin.headers, json={"role": "ward_councillor", "ward_id": str(world.ward.id)})
+    r = await client.patch(
+        f"{API}/users/{citizen}",
+        headers=world.admin.headers,
+        json={"role": "ward_councillor", "ward_id": str(world.ward.id)},
+    )
     assert r.status_code == 200 and (r.json()["role"], r.json()["ward_id"]) == ("ward_councillor", str(world.ward.id))
 
 
 async def test_patch_email_is_lower_cased_and_unique_platform_wide(client, factory, db, world, other):
     await factory.user(other.municipality, UserRole.CITIZEN, email="elsewhere@example.org")
     url = f"{API}/users/{world.citizen.id}"
-    assert_error(await client.patch(url, headers=world.admin.headers, json={"email": "ELSEWHERE@example.org"}), 409, "email_taken")
+    assert_error(
+        await client.patch(url, headers=world.admin.headers, json={"email": "ELSEWHERE@example.org"}),
+        409,
+        "email_taken",
+    )
     r = await client.patch(url, headers=world.admin.headers, json={"email": "New.Address@Example.org"})
     assert r.status_code == 200 and r.json()["email"] == "new.address@example.org"
     assert (await stored(db, world.citizen.id)).email == "new.address@example.org"
@@ -255,7 +325,9 @@ async def test_password_reset_replaces_the_old_password(client, world):
 
     email = world.field_worker.user.email
     assert (await sign_in(client, email, PASSWORD)).status_code == 200
-    r = await client.patch(f"{API}/users/{world.field_worker.id}", headers=world.admin.headers, json={"password": "Brand-New-Pass-9"})
+    r = await client.patch(
+        f"{API}/users/{world.field_worker.id}", headers=world.admin.headers, json={"password": "Brand-New-Pass-9"}
+    )
     assert r.status_code == 200 and "password" not in r.text
     assert (await sign_in(client, email, PASSWORD)).status_code == 401
     assert (await sign_in(client, email, "Brand-New-Pass-9")).status_code == 200
@@ -285,7 +357,9 @@ async def test_a_demoted_or_deactivated_manager_stops_managing_teams(client, db,
 
     assert len(await managed_by(world.manager.id)) == 7
     second = await factory.user(world.municipality, UserRole.MANAGER)
-    await client.patch(f"{API}/teams/{world.teams['water'].id}", headers=world.admin.headers, json={"manager_id": str(second.id)})
+    await client.patch(
+        f"{API}/teams/{world.teams['water'].id}", headers=world.admin.headers, json={"manager_id": str(second.id)}
+    )
     r = await client.patch(f"{API}/users/{world.manager.id}", headers=world.admin.headers, json={"role": "citizen"})
     assert r.status_code == 200
     assert await managed_by(world.manager.id) == set()
@@ -294,7 +368,18 @@ async def test_a_demoted_or_deactivated_manager_stops_managing_teams(client, db,
     assert await managed_by(second.id) == set()
 
 
-@pytest.mark.parametrize("body", [{"email": None}, {"role": None}, {"is_active": None}, {"full_name": None}, {"password": None}, {"preferred_language": None}, {"hash": "x"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": None},
+        {"role": None},
+        {"is_active": None},
+        {"full_name": None},
+        {"password": None},
+        {"preferred_language": None},
+        {"hash": "x"},
+    ],
+)
 async def test_patch_rejects_nulls_and_unknown_fields(client, db, world, body):
     r = await client.patch(f"{API}/users/{world.citizen.id}", headers=world.admin.headers, json=body)
     assert_error(r, 422, "validation_error")

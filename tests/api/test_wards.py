@@ -15,7 +15,10 @@ HOLE = {
         [[28.04, -25.96], [28.06, -25.96], [28.06, -25.94], [28.04, -25.96]],
     ],
 }
-MULTI = {"type": "MultiPolygon", "coordinates": [SQUARE["coordinates"], [[[30, -24], [30.5, -24], [30.5, -23.5], [30, -24]]]]}
+MULTI = {
+    "type": "MultiPolygon",
+    "coordinates": [SQUARE["coordinates"], [[[30, -24], [30.5, -24], [30.5, -23.5], [30, -24]]]],
+}
 
 
 def ward_json(w: Ward) -> dict:
@@ -36,7 +39,9 @@ async def ward_names(db, world) -> set[str]:
 # ---- who may call -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/wards"), ("POST", "/wards"), ("GET", "/wards/{id}"), ("PATCH", "/wards/{id}")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/wards"), ("POST", "/wards"), ("GET", "/wards/{id}"), ("PATCH", "/wards/{id}")]
+)
 async def test_anonymous_and_garbage_tokens_get_401(client, world, method, path):
     url = API + path.format(id=world.ward.id)
     for hdrs in ({}, {"Authorization": "Bearer nonsense"}):
@@ -99,30 +104,48 @@ async def test_detail_returns_the_ward_with_its_boundary(client, world):
 
 async def test_admin_creates_a_ward_with_a_boundary(client, world, db):
     r = await client.post(
-        f"{API}/wards", headers=world.admin.headers, json={"code": "  tsh-w012 ", "name": " Hatfield ", "boundary": HOLE}
+        f"{API}/wards",
+        headers=world.admin.headers,
+        json={"code": "  tsh-w012 ", "name": " Hatfield ", "boundary": HOLE},
     )
     assert r.status_code == 201, r.text
     body = r.json()
-    assert {k: body[k] for k in ("code", "name", "boundary")} == {"code": "TSH-W012", "name": "Hatfield", "boundary": HOLE}
+    assert {k: body[k] for k in ("code", "name", "boundary")} == {
+        "code": "TSH-W012",
+        "name": "Hatfield",
+        "boundary": HOLE,
+    }
     async with db.system_session() as s:
         stored = await s.scalar(select(Ward).where(Ward.id == body["id"]))
-    assert (stored.municipality_id, stored.code, stored.name, stored.boundary) == (world.municipality.id, "TSH-W012", "Hatfield", HOLE)
+    assert (stored.municipality_id, stored.code, stored.name, stored.boundary) == (
+        world.municipality.id,
+        "TSH-W012",
+        "Hatfield",
+        HOLE,
+    )
     assert (await client.get(f"{API}/wards/{body['id']}", headers=world.manager.headers)).json() == body
 
 
 async def test_boundary_is_optional_and_multipolygons_are_accepted(client, world):
     r = await client.post(f"{API}/wards", headers=world.admin.headers, json={"code": "A1", "name": "No boundary"})
     assert r.status_code == 201 and r.json()["boundary"] is None
-    r = await client.post(f"{API}/wards", headers=world.admin.headers, json={"code": "A2", "name": "Two parts", "boundary": MULTI})
+    r = await client.post(
+        f"{API}/wards", headers=world.admin.headers, json={"code": "A2", "name": "Two parts", "boundary": MULTI}
+    )
     assert r.status_code == 201
-    assert r.json()["boundary"] == {"type": "MultiPolygon", "coordinates": [[[[float(x), float(y)] for x, y in ring] for ring in poly] for poly in MULTI["coordinates"]]}
+    assert r.json()["boundary"] == {
+        "type": "MultiPolygon",
+        "coordinates": [[[[float(x), float(y)] for x, y in ring] for ring in poly] for poly in MULTI["coordinates"]],
+    }
 
 
 async def test_duplicate_code_in_the_same_municipality_is_409_but_fine_elsewhere(client, world, other):
     code = world.ward.code
     r = await client.post(f"{API}/wards", headers=world.admin.headers, json={"code": code.lower(), "name": "Again"})
     assert_error(r, 409, "ward_code_taken")
-    r = await client.post(f"{API}/wards", headers=other.admin.headers, json={"code": code, "name": "Same code, other town"})
+    r = await client.post(
+        f"{API}/wards", headers=other.admin.headers, json={"code": code, "name": "Same code, other town"}
+    )
     assert r.status_code == 201
 
 
@@ -134,7 +157,10 @@ BROKEN_BOUNDARIES = [
     {"type": "Polygon", "coordinates": []},
     {"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -25.9], [28.0, -25.9]]]},  # not closed
     {"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.0, -26.0]]]},  # too short
-    {"type": "Polygon", "coordinates": [[[-26.0, 200.0], [-26.0, 28.1], [-25.9, 28.1], [-26.0, 200.0]]]},  # out of range
+    {
+        "type": "Polygon",
+        "coordinates": [[[-26.0, 200.0], [-26.0, 28.1], [-25.9, 28.1], [-26.0, 200.0]]],
+    },  # out of range
     {"type": "Polygon", "coordinates": [[["28", "-26"], [28.1, -26.0], [28.1, -25.9], ["28", "-26"]]]},
     {"type": "Polygon", "coordinates": [[[None, None], [28.1, -26.0], [28.1, -25.9], [None, None]]]},
     {"type": "Polygon", "coordinates": SQUARE["coordinates"], "properties": {"evil": "x" * 1000}},
@@ -144,7 +170,9 @@ BROKEN_BOUNDARIES = [
 
 @pytest.mark.parametrize("boundary", BROKEN_BOUNDARIES)
 async def test_broken_geojson_is_422_on_create_and_update(client, world, boundary):
-    r = await client.post(f"{API}/wards", headers=world.admin.headers, json={"code": "B1", "name": "Broken", "boundary": boundary})
+    r = await client.post(
+        f"{API}/wards", headers=world.admin.headers, json={"code": "B1", "name": "Broken", "boundary": boundary}
+    )
     assert_error(r, 422, "validation_error")
     assert r.json()["detail"][0]["loc"][:2] == ["body", "boundary"]
     r = await client.patch(f"{API}/wards/{world.ward.id}", headers=world.admin.headers, json={"boundary": boundary})
@@ -155,7 +183,9 @@ async def test_broken_geojson_is_422_on_create_and_update(client, world, boundar
 async def test_oversized_boundary_is_422(client, world):
     ring = [[28.0 + i * 1e-6, -26.0] for i in range(10_001)] + [[28.0, -25.0], [28.0, -26.0]]
     r = await client.post(
-        f"{API}/wards", headers=world.admin.headers, json={"code": "BIG", "name": "Big", "boundary": {"type": "Polygon", "coordinates": [ring]}}
+        f"{API}/wards",
+        headers=world.admin.headers,
+        json={"code": "BIG", "name": "Big", "boundary": {"type": "Polygon", "coordinates": [ring]}},
     )
     assert_error(r, 422, "validation_error")
 
@@ -226,10 +256,16 @@ async def test_patch_changes_only_what_is_sent_and_null_boundary_clears_it(clien
 async def test_patch_rejects_nulls_and_bad_values(client, world, body):
     r = await client.patch(f"{API}/wards/{world.ward.id}", headers=world.admin.headers, json=body)
     assert_error(r, 422, "validation_error")
-    assert (await client.get(f"{API}/wards/{world.ward.id}", headers=world.admin.headers)).json() == ward_json(world.ward)
+    assert (await client.get(f"{API}/wards/{world.ward.id}", headers=world.admin.headers)).json() == ward_json(
+        world.ward
+    )
 
 
 async def test_patch_to_a_taken_code_is_409(client, world):
-    r = await client.patch(f"{API}/wards/{world.ward.id}", headers=world.admin.headers, json={"code": world.wards[1].code})
+    r = await client.patch(
+        f"{API}/wards/{world.ward.id}", headers=world.admin.headers, json={"code": world.wards[1].code}
+    )
     assert_error(r, 409, "ward_code_taken")
-    assert (await client.get(f"{API}/wards/{world.ward.id}", headers=world.admin.headers)).json()["code"] == world.ward.code
+    assert (await client.get(f"{API}/wards/{world.ward.id}", headers=world.admin.headers)).json()[
+        "code"
+    ] == world.ward.code

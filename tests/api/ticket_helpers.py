@@ -27,7 +27,9 @@ async def set_status(client, actor, ticket_id, status: str, note: str | None = N
 
 
 async def assign(client, actor, ticket_id, expect: int = 200, **body: Any) -> dict:
-    r = await client.post(f"{API}/{ticket_id}/assign", json={k: str(v) if v else v for k, v in body.items()}, headers=actor.headers)
+    r = await client.post(
+        f"{API}/{ticket_id}/assign", json={k: str(v) if v else v for k, v in body.items()}, headers=actor.headers
+    )
     assert r.status_code == expect, r.text
     return r.json()
 
@@ -56,5 +58,14 @@ def statements_sent(db) -> Iterator[list[str]]:
 def principal(actor, code: str = "X") -> Principal:
     """The principal a request of `actor` would carry, for calling the services directly."""
     u = actor.user
-    return Principal(u.id, u.municipality_id, code, "Africa/Johannesburg", UserRole(u.role), u.email, u.full_name,
-                     u.ward_id, u.team_id)
+    return Principal(
+        u.id,
+        u.municipality_id,
+        code,
+        "Africa/Johannesburg",
+        UserRole(u.role),
+        u.email,
+        u.full_name,
+        u.ward_id,
+        u.team_id,
+    )

@@ -57,9 +57,24 @@ class LiveServer:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "src.main:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--timeout-graceful-shutdown", "3", "--log-level", "warning"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "src.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--timeout-graceful-shutdown",
+                "3",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + START_GUARD_SECONDS
         while time.monotonic() < deadline:
@@ -111,8 +126,13 @@ async def browser() -> AsyncIterator[object]:
 
 @pytest.fixture
 async def context(browser, live_server):
-    ctx = await browser.new_context(base_url=live_server.url, locale="en-ZA", timezone_id="Africa/Johannesburg",
-                                    viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    ctx = await browser.new_context(
+        base_url=live_server.url,
+        locale="en-ZA",
+        timezone_id="Africa/Johannesburg",
+        viewport={"width": 1280, "height": 900},
+        accept_downloads=True,
+    )
     ctx.set_default_timeout(15_000)
     yield ctx
     await ctx.close()
@@ -137,4 +157,3 @@ async def sign_in(page, actor, password: str) -> None:
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(lambda url: "/login" not in url)
-

@@ -26,20 +26,22 @@ async def some_tickets(factory, world):
         ward = world.wards[i % 2]
         category = ("water", "roads", "electricity", "waste")[i % 4]
         resolved = i % 3 == 0
-        made.append(await factory.ticket(
-            world.municipality,
-            category=category,
-            description=f"{category.title()} problem number {i}" + (" near the clinic" if i == 5 else ""),
-            severity=("low", "medium", "high", "critical")[i % 4],
-            status="resolved" if resolved else ("open", "in_progress")[i % 2],
-            ward_id=ward.id,
-            assigned_team_id=world.teams[category].id,
-            created_at=now - timedelta(days=i, hours=2),
-            first_responded_at=now - timedelta(days=i, hours=1) if i % 2 else None,
-            resolved_at=now - timedelta(days=i) if resolved else None,
-            sla_response_deadline=now - timedelta(days=i) + timedelta(hours=4 if i % 4 else -1),
-            sla_resolution_deadline=now - timedelta(days=i) + timedelta(days=2),
-        ))
+        made.append(
+            await factory.ticket(
+                world.municipality,
+                category=category,
+                description=f"{category.title()} problem number {i}" + (" near the clinic" if i == 5 else ""),
+                severity=("low", "medium", "high", "critical")[i % 4],
+                status="resolved" if resolved else ("open", "in_progress")[i % 2],
+                ward_id=ward.id,
+                assigned_team_id=world.teams[category].id,
+                created_at=now - timedelta(days=i, hours=2),
+                first_responded_at=now - timedelta(days=i, hours=1) if i % 2 else None,
+                resolved_at=now - timedelta(days=i) if resolved else None,
+                sla_response_deadline=now - timedelta(days=i) + timedelta(hours=4 if i % 4 else -1),
+                sla_resolution_deadline=now - timedelta(days=i) + timedelta(days=2),
+            )
+        )
     await factory.ticket(world.municipality, category="gbv", assigned_team_id=world.teams["gbv"].id)
     return made
 
@@ -91,8 +93,9 @@ async def test_a_period_applies_in_place_and_stays_in_the_url(page, api, factory
     first = (datetime.now(UTC) - timedelta(days=3)).date()  # a local day; the API gets the same local midnight
     await page.get_by_label("Reported from").fill(first.isoformat())
     await expect(page).to_have_url(re.compile(rf"/dashboard\?created_from={first}$"))
-    figures = (await api.get("/dashboard/metrics", params={"created_from": f"{first}T00:00:00"},
-                             headers=world.manager.headers)).json()
+    figures = (
+        await api.get("/dashboard/metrics", params={"created_from": f"{first}T00:00:00"}, headers=world.manager.headers)
+    ).json()
     await expect(page.get_by_test_id("dashboard-period")).to_be_visible()
     await expect(page.get_by_test_id("metric-total_open")).to_have_text(str(figures["total_open"]))
     await expect(page.get_by_test_id("metric-total_resolved")).to_have_text(str(figures["total_resolved"]))
@@ -123,7 +126,9 @@ async def test_the_dashboard_updates_itself_when_a_ticket_is_created_elsewhere(p
     card = page.get_by_test_id("metric-total_open")
     before = int(await card.text_content())
     await expect(page.locator("body")).to_have_attribute("data-live", "ready")
-    r = await api.post("/tickets", json={"category": "water", "description": "Reported by phone"}, headers=world.citizen.headers)
+    r = await api.post(
+        "/tickets", json={"category": "water", "description": "Reported by phone"}, headers=world.citizen.headers
+    )
     assert r.status_code == 201
     await expect(card).to_have_text(str(before + 1))
 
@@ -135,7 +140,9 @@ async def test_live_updates_resume_after_a_server_restart(page, api, factory, wo
     await expect(page.locator("body")).to_have_attribute("data-live", "ready")
     live_server.restart()
     await expect(page.locator("body")).to_have_attribute("data-live", "ready", timeout=30_000)
-    r = await api.post("/tickets", json={"category": "roads", "description": "After the restart"}, headers=world.citizen.headers)
+    r = await api.post(
+        "/tickets", json={"category": "roads", "description": "After the restart"}, headers=world.citizen.headers
+    )
     assert r.status_code == 201
     await expect(card).to_have_text("1")
 
@@ -159,7 +166,9 @@ async def test_search_and_filters_apply_and_stay_in_the_url(page, api, factory, 
     await expect(page.locator("tbody tr")).to_have_count(expected["total"])
     await expect(page).to_have_url(re.compile(r"status=resolved"))
     await page.get_by_label("Category").select_option("water")
-    expected = (await api.get("/tickets", params={"status": "resolved", "category": "water"}, headers=world.manager.headers)).json()
+    expected = (
+        await api.get("/tickets", params={"status": "resolved", "category": "water"}, headers=world.manager.headers)
+    ).json()
     await expect(page.locator("tbody tr")).to_have_count(expected["total"])
     await page.reload()  # a bookmarked view comes back as it was
     await expect(page.get_by_label("Status")).to_have_value("resolved")
@@ -190,8 +199,13 @@ async def test_exports_download_the_rows_of_the_current_view(page, api, factory,
 
 
 async def test_changing_the_status_from_the_ticket_page(page, api, world):
-    created = (await api.post("/tickets", json={"category": "water", "description": "Burst pipe on Main Rd"},
-                              headers=world.citizen.headers)).json()
+    created = (
+        await api.post(
+            "/tickets",
+            json={"category": "water", "description": "Burst pipe on Main Rd"},
+            headers=world.citizen.headers,
+        )
+    ).json()
     await sign_in(page, world.manager, PASSWORD)
     await page.goto(f"/tickets/{created['id']}")
     await expect(page.get_by_role("heading", name=created["tracking_number"])).to_be_visible()
@@ -244,7 +258,9 @@ async def test_a_manager_switches_the_dashboard_to_one_ward(page, api, factory, 
     ward = world.wards[1]
     await page.get_by_label("Ward").select_option(str(ward.id))
     await expect(page).to_have_url(re.compile(rf"ward_id={ward.id}"))
-    figures = (await api.get("/dashboard/metrics", params={"ward_id": str(ward.id)}, headers=world.manager.headers)).json()
+    figures = (
+        await api.get("/dashboard/metrics", params={"ward_id": str(ward.id)}, headers=world.manager.headers)
+    ).json()
     for field in METRICS:
         value = figures[field]
         await expect(page.get_by_test_id(f"metric-{field}")).to_have_text("–" if value is None else str(value))
@@ -257,7 +273,8 @@ async def test_the_ticket_list_refreshes_itself_when_a_ticket_is_created_elsewhe
     await page.goto("/tickets")
     await expect(page.locator("tbody tr")).to_have_count(len(tickets))
     await expect(page.locator("body")).to_have_attribute("data-live", "ready")
-    r = await api.post("/tickets", json={"category": "waste", "description": "Reported at the counter"},
-                       headers=world.citizen.headers)
+    r = await api.post(
+        "/tickets", json={"category": "waste", "description": "Reported at the counter"}, headers=world.citizen.headers
+    )
     await expect(page.locator("tbody tr")).to_have_count(len(tickets) + 1)
     await expect(page.get_by_role("link", name=r.json()["tracking_number"])).to_be_visible()

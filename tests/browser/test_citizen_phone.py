@@ -26,9 +26,17 @@ def shots(tmp_path) -> Path:
 async def test_a_resident_reports_from_a_phone(browser, live_server, api, factory, world, shots):
     neighbour = await factory.user(world.municipality, UserRole.CITIZEN)
     # the middle of the square ward: where a tap in the middle of the map lands
-    near = await factory.ticket(world.municipality, reporter_id=neighbour.id, latitude=-25.9505, longitude=28.0502,
-                                status="in_progress", description="Burst pipe")
-    ctx = await browser.new_context(base_url=live_server.url, locale="en-ZA", timezone_id="Africa/Johannesburg", **PHONE)
+    near = await factory.ticket(
+        world.municipality,
+        reporter_id=neighbour.id,
+        latitude=-25.9505,
+        longitude=28.0502,
+        status="in_progress",
+        description="Burst pipe",
+    )
+    ctx = await browser.new_context(
+        base_url=live_server.url, locale="en-ZA", timezone_id="Africa/Johannesburg", **PHONE
+    )
     page = await ctx.new_page()
     await sign_in(page, world.citizen, PASSWORD)
     await page.goto("/reports")
@@ -48,8 +56,13 @@ async def test_a_resident_reports_from_a_phone(browser, live_server, api, factor
     mine = (await api.get("/tickets", headers=world.citizen.headers)).json()["tickets"]
     assert mine == []  # following sent no report of its own
 
-    mine = (await api.post("/tickets", json={"category": "roads", "description": "Pothole at the corner"},
-                           headers=world.citizen.headers)).json()
+    mine = (
+        await api.post(
+            "/tickets",
+            json={"category": "roads", "description": "Pothole at the corner"},
+            headers=world.citizen.headers,
+        )
+    ).json()
     await api.patch(f"/tickets/{mine['id']}/status", json={"status": "resolved"}, headers=world.manager.headers)
     await page.goto(f"/tickets/{mine['id']}")
     await page.get_by_label("What is still wrong?").fill("The pothole is back after the rain")
@@ -58,7 +71,10 @@ async def test_a_resident_reports_from_a_phone(browser, live_server, api, factor
     await expect(page.get_by_test_id("ticket-status")).to_have_text("Open")
     await expect(page.get_by_test_id("history")).to_contain_text("Reopened: The pothole is back after the rain")
 
-    await page.route("https://www.google.co.za/**", lambda route: route.fulfill(body="<title>Search</title>", content_type="text/html"))
+    await page.route(
+        "https://www.google.co.za/**",
+        lambda route: route.fulfill(body="<title>Search</title>", content_type="text/html"),
+    )
     await page.goto("/reports/gbv")
     await expect(page.get_by_test_id("who-sees")).to_contain_text("Only the police liaison officers")
     await expect(page.locator("#r-latitude")).to_have_count(0)
@@ -66,4 +82,6 @@ async def test_a_resident_reports_from_a_phone(browser, live_server, api, factor
     await page.get_by_test_id("quick-exit").click()
     await page.wait_for_url("https://www.google.co.za/**")
     await ctx.close()
-    assert all((shots / f"{n}.png").stat().st_size > 5000 for n in ("report-phone-nearby", "reopen-phone", "report-gbv-phone"))
+    assert all(
+        (shots / f"{n}.png").stat().st_size > 5000 for n in ("report-phone-nearby", "reopen-phone", "report-gbv-phone")
+    )

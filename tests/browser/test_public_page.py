@@ -32,11 +32,18 @@ async def public_world(factory):
         created = now - timedelta(days=rng.uniform(0, 330))
         resolved = created + timedelta(days=rng.uniform(0.5, 9)) if status in ("resolved", "closed") else None
         await factory.ticket(
-            mun, category=rng.choice(["water", "roads", "electricity", "waste"]), ward_id=w.id, status=status,
-            latitude=lat0 + 0.01 + rng.random() * 0.004, longitude=lon0 + 0.012 + rng.random() * 0.004,
-            created_at=created, first_responded_at=created + timedelta(hours=rng.uniform(1, 30)),
-            resolved_at=min(resolved, now) if resolved else None, closed_at=min(resolved, now) if status == "closed" else None,
-            sla_response_deadline=created + timedelta(hours=24), sla_resolution_deadline=created + timedelta(days=5),
+            mun,
+            category=rng.choice(["water", "roads", "electricity", "waste"]),
+            ward_id=w.id,
+            status=status,
+            latitude=lat0 + 0.01 + rng.random() * 0.004,
+            longitude=lon0 + 0.012 + rng.random() * 0.004,
+            created_at=created,
+            first_responded_at=created + timedelta(hours=rng.uniform(1, 30)),
+            resolved_at=min(resolved, now) if resolved else None,
+            closed_at=min(resolved, now) if status == "closed" else None,
+            sla_response_deadline=created + timedelta(hours=24),
+            sla_resolution_deadline=created + timedelta(days=5),
         )
     await factory.ticket(mun, category="gbv", description="NEVER-SHOWN-GBV", ward_id=wards[0].id)
     return first, mun
@@ -44,8 +51,12 @@ async def public_world(factory):
 
 async def test_public_page_with_the_keyboard_and_a_screenshot(browser, live_server, factory):
     _first, mun = await public_world(factory)
-    ctx = await browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900},
-                                    locale="en-ZA", timezone_id="Africa/Johannesburg")
+    ctx = await browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1200, "height": 900},
+        locale="en-ZA",
+        timezone_id="Africa/Johannesburg",
+    )
     page = await ctx.new_page()
     foreign, problems = [], []
     page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(live_server.url) else None)

@@ -38,24 +38,26 @@ async def demo_backlog(factory, world) -> list:
         status = rng.choices(["open", "in_progress", "escalated", "resolved", "closed"], [4, 3, 1, 4, 2])[0]
         responded = created + timedelta(hours=rng.uniform(1, 30)) if status != "open" else None
         resolved = responded + timedelta(hours=rng.uniform(2, 90)) if status in ("resolved", "closed") else None
-        made.append(await factory.ticket(
-            world.municipality,
-            category=category,
-            description=rng.choice(DESCRIPTIONS[category]),
-            severity=rng.choice(["low", "medium", "medium", "high", "critical"]),
-            status=status,
-            address=f"{rng.randint(1, 200)} {rng.choice(['Church', 'Main', 'Station', 'Market'])} St",
-            ward_id=world.wards[i % 2].id,
-            assigned_team_id=world.teams[category].id,
-            created_at=created,
-            updated_at=resolved or responded or created,
-            first_responded_at=responded,
-            resolved_at=resolved,
-            closed_at=resolved + timedelta(hours=2) if status == "closed" else None,
-            escalated_at=created + timedelta(hours=30) if status == "escalated" else None,
-            sla_response_deadline=created + timedelta(hours=24),
-            sla_resolution_deadline=created + timedelta(hours=72),
-        ))
+        made.append(
+            await factory.ticket(
+                world.municipality,
+                category=category,
+                description=rng.choice(DESCRIPTIONS[category]),
+                severity=rng.choice(["low", "medium", "medium", "high", "critical"]),
+                status=status,
+                address=f"{rng.randint(1, 200)} {rng.choice(['Church', 'Main', 'Station', 'Market'])} St",
+                ward_id=world.wards[i % 2].id,
+                assigned_team_id=world.teams[category].id,
+                created_at=created,
+                updated_at=resolved or responded or created,
+                first_responded_at=responded,
+                resolved_at=resolved,
+                closed_at=resolved + timedelta(hours=2) if status == "closed" else None,
+                escalated_at=created + timedelta(hours=30) if status == "escalated" else None,
+                sla_response_deadline=created + timedelta(hours=24),
+                sla_resolution_deadline=created + timedelta(hours=72),
+            )
+        )
     return made
 
 
@@ -69,16 +71,34 @@ def shots_dir(tmp_path) -> Path:
 
 async def test_screenshots_of_each_page(browser, live_server, api, factory, world, shots_dir):
     await demo_backlog(factory, world)
-    ticket = (await api.post("/tickets", json={"category": "water", "severity": "high", "address": "12 Church St",
-                                               "description": "Burst pipe flooding the road outside the clinic"},
-                             headers=world.citizen.headers)).json()
-    await api.patch(f"/tickets/{ticket['id']}/status", json={"status": "in_progress", "note": "Crew on the way"},
-                    headers=world.manager.headers)
-    await api.post(f"/tickets/{ticket['id']}/assign", json={"team_id": str(world.teams["water"].id),
-                                                            "assigned_to": str(world.field_worker.id)},
-                   headers=world.manager.headers)
-    ctx = await browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 760},
-                                    locale="en-ZA", timezone_id="Africa/Johannesburg")
+    ticket = (
+        await api.post(
+            "/tickets",
+            json={
+                "category": "water",
+                "severity": "high",
+                "address": "12 Church St",
+                "description": "Burst pipe flooding the road outside the clinic",
+            },
+            headers=world.citizen.headers,
+        )
+    ).json()
+    await api.patch(
+        f"/tickets/{ticket['id']}/status",
+        json={"status": "in_progress", "note": "Crew on the way"},
+        headers=world.manager.headers,
+    )
+    await api.post(
+        f"/tickets/{ticket['id']}/assign",
+        json={"team_id": str(world.teams["water"].id), "assigned_to": str(world.field_worker.id)},
+        headers=world.manager.headers,
+    )
+    ctx = await browser.new_context(
+        base_url=live_server.url,
+        viewport={"width": 1200, "height": 760},
+        locale="en-ZA",
+        timezone_id="Africa/Johannesburg",
+    )
     page = await ctx.new_page()
     await page.goto("/login")
     await page.screenshot(path=shots_dir / "login.png")
@@ -92,8 +112,9 @@ async def test_screenshots_of_each_page(browser, live_server, api, factory, worl
     await page.screenshot(path=shots_dir / "ticket.png", full_page=True)
     await ctx.close()
 
-    phone = await browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 720},
-                                      is_mobile=True, device_scale_factor=1)
+    phone = await browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 720}, is_mobile=True, device_scale_factor=1
+    )
     page = await phone.new_page()
     await sign_in(page, world.ward_councillor, PASSWORD)
     await page.screenshot(path=shots_dir / "dashboard-phone.png")
@@ -101,10 +122,17 @@ async def test_screenshots_of_each_page(browser, live_server, api, factory, worl
 
     resident = await browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 700})
     page = await resident.new_page()
-    await factory.ticket(world.municipality, reporter_id=world.citizen.id, description="Street light out on my road",
-                         category="electricity", ward_id=world.ward.id)
+    await factory.ticket(
+        world.municipality,
+        reporter_id=world.citizen.id,
+        description="Street light out on my road",
+        category="electricity",
+        ward_id=world.ward.id,
+    )
     await sign_in(page, world.citizen, PASSWORD)
     await page.screenshot(path=shots_dir / "reports.png")
     await resident.close()
-    assert all((shots_dir / f"{name}.png").stat().st_size > 5000 for name in
-               ("login", "dashboard", "tickets", "ticket", "dashboard-phone", "reports"))
+    assert all(
+        (shots_dir / f"{name}.png").stat().st_size > 5000
+        for name in ("login", "dashboard", "tickets", "ticket", "dashboard-phone", "reports")
+    )

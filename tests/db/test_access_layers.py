@@ -37,7 +37,9 @@ async def kinds(factory, world, other) -> dict[str, uuid.UUID]:
         "other ward, another team": (world, dict(category="roads", ward_id=elsewhere, assigned_team_id=roads)),
         "other ward, field worker's team": (world, dict(category="water", ward_id=elsewhere, assigned_team_id=water)),
         "other ward, assigned to the field worker": (
-            world, dict(category="roads", ward_id=elsewhere, assigned_team_id=roads, assigned_to=field_worker)),
+            world,
+            dict(category="roads", ward_id=elsewhere, assigned_team_id=roads, assigned_to=field_worker),
+        ),
         "no ward": (world, dict(category="other")),
         "sensitive, own ward": (world, dict(category="gbv", ward_id=own, assigned_team_id=saps)),
         "sensitive, other ward": (world, dict(category="gbv", ward_id=elsewhere, assigned_team_id=saps)),
@@ -45,8 +47,14 @@ async def kinds(factory, world, other) -> dict[str, uuid.UUID]:
         "other municipality, sensitive": (other, dict(category="gbv", reporter_id=other.citizen.id)),
     }
     for role, actor in world.actors.items():
-        specs[f"reported by the {role.value}"] = (world, dict(category="roads", ward_id=elsewhere, reporter_id=actor.id))
-        specs[f"sensitive, reported by the {role.value}"] = (world, dict(category="gbv", ward_id=elsewhere, reporter_id=actor.id))
+        specs[f"reported by the {role.value}"] = (
+            world,
+            dict(category="roads", ward_id=elsewhere, reporter_id=actor.id),
+        )
+        specs[f"sensitive, reported by the {role.value}"] = (
+            world,
+            dict(category="gbv", ward_id=elsewhere, reporter_id=actor.id),
+        )
     made = {}
     for name, (place, values) in specs.items():
         made[name] = (await factory.ticket(place.municipality, **values)).id

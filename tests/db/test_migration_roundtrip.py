@@ -38,8 +38,9 @@ def test_down_and_up_again(database_url):
         before = _policies(dsn)
         with psycopg.connect(dsn) as conn:
             body = conn.execute("SELECT prosrc FROM pg_proc WHERE proname = 'ticket_tallies_on_insert'").fetchone()[0]
-            leftovers = conn.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'app_ticket_%' "
-                                     "OR proname = 'sla_breached'").fetchone()[0]
+            leftovers = conn.execute(
+                "SELECT count(*) FROM pg_proc WHERE proname LIKE 'app_ticket_%' OR proname = 'sla_breached'"
+            ).fetchone()[0]
         command.upgrade(cfg, "head")
         assert _policies(dsn) == after
     finally:

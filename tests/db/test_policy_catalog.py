@@ -16,8 +16,17 @@ from src.models.user import UserRole
 TENANT_RULE = "app_municipality_id()"
 GBV_RULES = ("app_ticket_visible(", "app_can_see_sensitive(")
 # Relations that must hold sensitive data in the scene below, so the manager test proves something.
-TICKET_DATA = frozenset({"tickets", "ticket_events", "ticket_tallies", "ticket_ward_tallies", "ticket_status_tallies",
-                         "ticket_hours", "ticket_deadlines"})
+TICKET_DATA = frozenset(
+    {
+        "tickets",
+        "ticket_events",
+        "ticket_tallies",
+        "ticket_ward_tallies",
+        "ticket_status_tallies",
+        "ticket_hours",
+        "ticket_deadlines",
+    }
+)
 
 RELATIONS = text(
     """
@@ -97,17 +106,30 @@ async def test_the_check_catches_a_tally_without_its_gbv_rule(db):
 async def _sensitive_scene(factory, world):
     """GBV tickets in every state the tallies keep (open with deadlines, resolved), with events."""
     now = datetime.now(UTC)
-    gbv = dict(category="gbv", assigned_team_id=world.teams["gbv"].id, ward_id=world.ward.id,
-               sla_response_deadline=now + timedelta(hours=5), sla_resolution_deadline=now + timedelta(days=3))
+    gbv = dict(
+        category="gbv",
+        assigned_team_id=world.teams["gbv"].id,
+        ward_id=world.ward.id,
+        sla_response_deadline=now + timedelta(hours=5),
+        sla_resolution_deadline=now + timedelta(days=3),
+    )
     open_one = await factory.ticket(world.municipality, **gbv)
-    resolved = await factory.ticket(world.municipality, **gbv, status="resolved", resolved_at=now,
-                                    first_responded_at=now - timedelta(hours=1))
-    await factory.ticket(world.municipality, category="water", ward_id=world.ward.id,
-                         sla_response_deadline=now + timedelta(hours=5), sla_resolution_deadline=now + timedelta(days=3))
+    resolved = await factory.ticket(
+        world.municipality, **gbv, status="resolved", resolved_at=now, first_responded_at=now - timedelta(hours=1)
+    )
+    await factory.ticket(
+        world.municipality,
+        category="water",
+        ward_id=world.ward.id,
+        sla_response_deadline=now + timedelta(hours=5),
+        sla_resolution_deadline=now + timedelta(days=3),
+    )
     async with factory.db.system_session() as s:
         for t in (open_one, resolved):
-            await s.execute(text("INSERT INTO ticket_events (municipality_id, ticket_id, kind) VALUES (:m, :t, 'created')"),
-                            {"m": t.municipality_id, "t": t.id})
+            await s.execute(
+                text("INSERT INTO ticket_events (municipality_id, ticket_id, kind) VALUES (:m, :t, 'created')"),
+                {"m": t.municipality_id, "t": t.id},
+            )
     return {open_one.id, resolved.id}
 
 
@@ -126,15 +148,21 @@ async def test_a_role_without_gbv_access_reads_no_sensitive_row_or_count_anywher
     probes = {r["name"]: w for r in relations if (w := _sensitive_where(r)) is not None}
     # Relation names come from the catalog, never from input.
     async with db.system_session() as s:
-        held = {name for name, where in probes.items()
-                if await s.scalar(text(f"SELECT count(*) FROM {name} WHERE {where}"), {"sensitive": sensitive})}
+        held = {
+            name
+            for name, where in probes.items()
+            if await s.scalar(text(f"SELECT count(*) FROM {name} WHERE {where}"), {"sensitive": sensitive})
+        }
     assert held >= TICKET_DATA  # every table of ticket data really holds sensitive rows here
     actor = world.actors[role]
     async with db.tenant_session(TenantContext(world.municipality.id, role.value, actor.id)) as s:
         seen = {}
         for name, where in probes.items():
-            sums = [c for c in ("n", "created", "resolved", "open_due") if c in next(
-                r["columns"] for r in relations if r["name"] == name)]
+            sums = [
+                c
+                for c in ("n", "created", "resolved", "open_due")
+                if c in next(r["columns"] for r in relations if r["name"] == name)
+            ]
             total = f"count(*){''.join(f' + coalesce(sum({c}), 0)' for c in sums)}"
             seen[name] = await s.scalar(text(f"SELECT {total} FROM {name} WHERE {where}"), {"sensitive": sensitive})
     assert {name: n for name, n in seen.items() if n} == {}

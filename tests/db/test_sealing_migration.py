@@ -18,16 +18,20 @@ NOTES = "SELECT data->>'note' FROM ticket_events ORDER BY id"
 
 def _scene(dsn: str) -> None:
     with psycopg.connect(dsn) as conn:
-        mun = conn.execute("INSERT INTO municipalities (code, name, province) VALUES ('SEA', 'Sea', 'Gauteng') "
-                           "RETURNING id").fetchone()[0]
+        mun = conn.execute(
+            "INSERT INTO municipalities (code, name, province) VALUES ('SEA', 'Sea', 'Gauteng') RETURNING id"
+        ).fetchone()[0]
         for n, (category, sensitive) in enumerate((("gbv", True), ("water", False))):
             tid = conn.execute(
                 "INSERT INTO tickets (municipality_id, tracking_number, category, description, is_sensitive, address, "
                 "latitude, longitude, escalation_reason) VALUES (%s, %s, %s, %s, %s, %s, -25.7, 28.2, %s) RETURNING id",
                 (mun, f"TKT-20260101-00000{n}", category, DESCRIPTION, sensitive, ADDRESS, NOTE),
             ).fetchone()[0]
-            conn.execute("INSERT INTO ticket_events (municipality_id, ticket_id, kind, data) "
-                         "VALUES (%s, %s, 'status_changed', %s)", (mun, tid, psycopg.types.json.Jsonb({"note": NOTE})))
+            conn.execute(
+                "INSERT INTO ticket_events (municipality_id, ticket_id, kind, data) "
+                "VALUES (%s, %s, 'status_changed', %s)",
+                (mun, tid, psycopg.types.json.Jsonb({"note": NOTE})),
+            )
 
 
 def test_existing_sensitive_text_is_sealed_and_opened_again(database_url):

@@ -34,8 +34,14 @@ async def test_three_lists_posts_and_reads_back(live_server, world, db):
 
     def run():
         services = client.services()
-        posted = client.post("roads", lat="-25.95", long="28.05", description="Pothole at the taxi rank",
-                             email="someone@example.org", name="Sipho Ndlovu")
+        posted = client.post(
+            "roads",
+            lat="-25.95",
+            long="28.05",
+            description="Pothole at the taxi rank",
+            email="someone@example.org",
+            name="Sipho Ndlovu",
+        )
         return services, posted, client.post_response.status_code
 
     services, posted, status = await asyncio.to_thread(run)
@@ -61,8 +67,12 @@ async def test_georeport_lists_and_reads_back_a_request_posted_by_three(live_ser
     client = GeoReport(f"{live_server.url}/open311/v2", jurisdiction=world.municipality.code.lower(), output_format=fmt)
 
     def run():
-        return (client.get_service_list(), client.get_service_definition("water"), client.get_service_request(number),
-                client.get_service_requests(service_code="water", status="open"))
+        return (
+            client.get_service_list(),
+            client.get_service_definition("water"),
+            client.get_service_request(number),
+            client.get_service_requests(service_code="water", status="open"),
+        )
 
     services, definition, one, listed = await asyncio.to_thread(run)
     assert [s["service_code"] for s in services] == CODES

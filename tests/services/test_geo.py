@@ -17,7 +17,9 @@ MULTI = {"type": "MultiPolygon", "coordinates": [[ring(28.0, -26.0, 0.1)], [ring
 # An L shape: concave, so a naive bounding-box test would be wrong at (28.08, -25.92).
 L_SHAPE = {
     "type": "Polygon",
-    "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -25.95], [28.05, -25.95], [28.05, -25.9], [28.0, -25.9], [28.0, -26.0]]],
+    "coordinates": [
+        [[28.0, -26.0], [28.1, -26.0], [28.1, -25.95], [28.05, -25.95], [28.05, -25.9], [28.0, -25.9], [28.0, -26.0]]
+    ],
 }
 
 
@@ -62,7 +64,14 @@ def test_a_point_on_an_edge_shared_by_two_wards_belongs_to_exactly_one():
 
 
 @pytest.mark.parametrize(
-    "junk", [None, {}, {"type": "Point", "coordinates": [28.0, -26.0]}, {"type": "Polygon"}, {"type": "Polygon", "coordinates": [[1, 2]]}]
+    "junk",
+    [
+        None,
+        {},
+        {"type": "Point", "coordinates": [28.0, -26.0]},
+        {"type": "Polygon"},
+        {"type": "Polygon", "coordinates": [[1, 2]]},
+    ],
 )
 def test_contains_refuses_to_crash_on_junk(junk):
     assert contains(junk, 28.05, -25.95) is False
@@ -85,12 +94,17 @@ def test_valid_multipolygon_and_hole_pass_unchanged():
 
 
 def big_ring(n: int) -> list[list[float]]:
-    pts = [[28.0 + 0.1 * math.cos(2 * math.pi * i / n), -26.0 + 0.1 * math.sin(2 * math.pi * i / n)] for i in range(n - 1)]
+    pts = [
+        [28.0 + 0.1 * math.cos(2 * math.pi * i / n), -26.0 + 0.1 * math.sin(2 * math.pi * i / n)] for i in range(n - 1)
+    ]
     return [*pts, pts[0]]
 
 
 def test_position_budget_is_inclusive():
-    assert len(validate_boundary({"type": "Polygon", "coordinates": [big_ring(MAX_POSITIONS)]})["coordinates"][0]) == MAX_POSITIONS
+    assert (
+        len(validate_boundary({"type": "Polygon", "coordinates": [big_ring(MAX_POSITIONS)]})["coordinates"][0])
+        == MAX_POSITIONS
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,16 +118,37 @@ def test_position_budget_is_inclusive():
         ({"type": "Polygon", "coordinates": [ring(28.0, -26.0, 0.1)], "crs": {}}, "unexpected members: crs"),
         ({"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.0, -26.0]]]}, "at least 4"),
         ({"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -25.9], [28.0, -25.9]]]}, "closed"),
-        ({"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -26.0], [28.0, -26.0]]]}, "distinct"),
-        ({"type": "Polygon", "coordinates": [[[181.0, -26.0], [28.1, -26.0], [28.1, -25.9], [181.0, -26.0]]]}, "longitude"),
-        ({"type": "Polygon", "coordinates": [[[28.0, -91.0], [28.1, -26.0], [28.1, -25.9], [28.0, -91.0]]]}, "latitude"),
+        (
+            {"type": "Polygon", "coordinates": [[[28.0, -26.0], [28.1, -26.0], [28.1, -26.0], [28.0, -26.0]]]},
+            "distinct",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[181.0, -26.0], [28.1, -26.0], [28.1, -25.9], [181.0, -26.0]]]},
+            "longitude",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[28.0, -91.0], [28.1, -26.0], [28.1, -25.9], [28.0, -91.0]]]},
+            "latitude",
+        ),
         ({"type": "Polygon", "coordinates": [[[28.0, "x"], [28.1, -26.0], [28.1, -25.9], [28.0, "x"]]]}, "numbers"),
         ({"type": "Polygon", "coordinates": [[[True, 1], [28.1, -26.0], [28.1, -25.9], [True, 1]]]}, "numbers"),
-        ({"type": "Polygon", "coordinates": [[[math.nan, 1.0], [28.1, -26.0], [28.1, -25.9], [math.nan, 1.0]]]}, "finite"),
-        ({"type": "Polygon", "coordinates": [[[math.inf, 1.0], [28.1, -26.0], [28.1, -25.9], [math.inf, 1.0]]]}, "finite"),
+        (
+            {"type": "Polygon", "coordinates": [[[math.nan, 1.0], [28.1, -26.0], [28.1, -25.9], [math.nan, 1.0]]]},
+            "finite",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[math.inf, 1.0], [28.1, -26.0], [28.1, -25.9], [math.inf, 1.0]]]},
+            "finite",
+        ),
         ({"type": "Polygon", "coordinates": [[[10**400, 1], [28.1, -26.0], [28.1, -25.9], [10**400, 1]]]}, "finite"),
         ({"type": "Polygon", "coordinates": [[[28.0], [28.1, -26.0], [28.1, -25.9], [28.0]]]}, "[longitude, latitude]"),
-        ({"type": "Polygon", "coordinates": [[[28.0, -26.0, 1.0, 2.0], [28.1, -26.0], [28.1, -25.9], [28.0, -26.0, 1.0, 2.0]]]}, "[longitude"),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[28.0, -26.0, 1.0, 2.0], [28.1, -26.0], [28.1, -25.9], [28.0, -26.0, 1.0, 2.0]]],
+            },
+            "[longitude",
+        ),
         ({"type": "Polygon", "coordinates": [ring(28.0, -26.0, 0.1), "ring"]}, "at least 4"),
         ({"type": "MultiPolygon", "coordinates": []}, "non-empty list of polygons"),
         ({"type": "MultiPolygon", "coordinates": [ring(28.0, -26.0, 0.1)]}, "at least 4"),

@@ -12,8 +12,10 @@ async def test_the_public_role_sees_only_non_sensitive_rows_of_its_municipality(
     await factory.ticket(other.municipality, category="water")
     async with db.system_session() as s:
         for t in (mine, gbv):
-            await s.execute(text("INSERT INTO ticket_events (municipality_id, ticket_id, kind) VALUES (:m, :t, 'created')"),
-                            {"m": t.municipality_id, "t": t.id})
+            await s.execute(
+                text("INSERT INTO ticket_events (municipality_id, ticket_id, kind) VALUES (:m, :t, 'created')"),
+                {"m": t.municipality_id, "t": t.id},
+            )
     async with db.anonymous_read_session() as s:
         j = await enter_municipality(s, world.municipality.code.lower())
         assert j.id == world.municipality.id

@@ -19,10 +19,7 @@ MOMENTS = (None, BEFORE, DEADLINE, AFTER)
 async def test_the_sql_definition_and_its_twin_agree_on_every_case(db):
     cases = list(product(MOMENTS, (None, DEADLINE), MOMENTS))  # done_at, deadline, at
     async with db.system_session() as s:
-        in_sql = [
-            bool(await s.scalar(select(sla.breached(done, deadline, at))))
-            for done, deadline, at in cases
-        ]
+        in_sql = [bool(await s.scalar(select(sla.breached(done, deadline, at)))) for done, deadline, at in cases]
     in_memory = [sla.is_breached(done, deadline, at) for done, deadline, at in cases]
     assert in_sql == in_memory
     # and the definition itself: done late, or not done and past the deadline
@@ -38,8 +35,10 @@ async def test_the_tallies_count_late_tickets_by_the_same_definition(db, factory
     await factory.ticket(world.municipality, first_responded_at=now - timedelta(hours=3), **deadlines)  # in time
     await factory.ticket(world.municipality, **deadlines)  # waiting, past: the dashboard's part, not the tally's
     async with db.system_session() as s:
-        late = await s.scalar(text("SELECT sum(sla_response_late) FROM ticket_status_tallies WHERE municipality_id = :m"),
-                              {"m": world.municipality.id})
+        late = await s.scalar(
+            text("SELECT sum(sla_response_late) FROM ticket_status_tallies WHERE municipality_id = :m"),
+            {"m": world.municipality.id},
+        )
         assert late == 1
         assert (await s.execute(text("SELECT * FROM ticket_tallies_drift()"))).all() == []
         body = await s.scalar(text("SELECT prosrc FROM pg_proc WHERE proname = 'ticket_tallies_on_update'"))
@@ -57,4 +56,7 @@ async def test_the_database_ranks_statuses_and_severities_as_the_enums_do(db, fa
         assert (ticket.status_rank, ticket.severity_rank) == (STATUS_RANK[status], SEVERITY_RANK[severity])
         assert isinstance(ticket.status, TicketStatus) and isinstance(ticket.severity, TicketSeverity)
     async with db.system_session() as s:
-        assert await s.scalar(select(Ticket.status).where(Ticket.municipality_id == world.municipality.id).limit(1)) is status
+        assert (
+            await s.scalar(select(Ticket.status).where(Ticket.municipality_id == world.municipality.id).limit(1))
+            is status
+        )

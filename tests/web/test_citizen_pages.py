@@ -9,7 +9,7 @@ async def test_the_report_form_draws_the_ward_map(client, world):
     sign_in(client, world.citizen)
     r = await client.get("/reports")
     assert r.status_code == 200
-    assert 'data-ward-map' in r.text and f"<title>{world.ward.code} – {world.ward.name}</title>" in r.text
+    assert "data-ward-map" in r.text and f"<title>{world.ward.code} – {world.ward.name}</title>" in r.text
     # the square ward spans 0.1 degrees both ways: 1000 units across, 1000 / cos(25.95°) = 1112.1 high
     assert 'points="0.0,1112.1 1000.0,1112.1 1000.0,0.0 0.0,0.0 0.0,1112.1"' in r.text
     assert '<script src="/static/report.js' in r.text and "<script>" not in r.text and "style=" not in r.text
@@ -17,8 +17,14 @@ async def test_the_report_form_draws_the_ward_map(client, world):
 
 async def test_nearby_fragment_and_follow_this_instead(client, factory, world):
     other_reporter = await factory.user(world.municipality, UserRole.CITIZEN)
-    near = await factory.ticket(world.municipality, reporter_id=other_reporter.id, latitude=-25.949, longitude=28.05,
-                                status="open", description="Private words of another resident")
+    near = await factory.ticket(
+        world.municipality,
+        reporter_id=other_reporter.id,
+        latitude=-25.949,
+        longitude=28.05,
+        status="open",
+        description="Private words of another resident",
+    )
     sign_in(client, world.citizen)
     r = await client.get("/reports/nearby", params={"category": "water", "latitude": -25.95, "longitude": 28.05})
     assert r.status_code == 200
@@ -29,11 +35,13 @@ async def test_nearby_fragment_and_follow_this_instead(client, factory, world):
     bad = await client.get("/reports/nearby", params={"category": "water", "latitude": "north"})
     assert bad.status_code == 200 and bad.text.strip() == ""
     token = await form_token(client, "/reports")
-    r = await client.post("/reports/follow", data={"ticket_id": str(near.id), "tracking_number": near.tracking_number,
-                                                   "csrf_token": token})
+    r = await client.post(
+        "/reports/follow",
+        data={"ticket_id": str(near.id), "tracking_number": near.tracking_number, "csrf_token": token},
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/reports?followed={near.tracking_number}"
     page = await client.get(r.headers["location"])
-    assert f"You now follow report <strong class=\"mono\">{near.tracking_number}</strong>" in page.text
+    assert f'You now follow report <strong class="mono">{near.tracking_number}</strong>' in page.text
     detail = (await client.get(f"/api/v1/tickets/{near.id}", headers=world.manager.headers)).json()
     assert detail["followers"] == 1
     # without the form's token nothing happens
@@ -46,7 +54,9 @@ async def test_the_reporter_reopens_from_the_timeline(client, world):
     token = await form_token(client, "/reports")
     await client.post("/reports", data={"category": "water", "description": "Burst pipe", "csrf_token": token})
     [t] = (await client.get("/api/v1/tickets", headers=world.citizen.headers)).json()["tickets"]
-    r = await client.patch(f"/api/v1/tickets/{t['id']}/status", json={"status": "resolved"}, headers=world.manager.headers)
+    r = await client.patch(
+        f"/api/v1/tickets/{t['id']}/status", json={"status": "resolved"}, headers=world.manager.headers
+    )
     assert r.status_code == 200
     page = await client.get(f"/tickets/{t['id']}")
     assert "Reopen my report" in page.text
@@ -66,29 +76,45 @@ async def test_the_gbv_form_says_who_sees_it_and_asks_for_no_location(client, wo
     r = await client.get("/reports/gbv")
     assert r.status_code == 200
     assert "Only the police liaison officers (SAPS) of your municipality, and you." in r.text
-    assert 'data-quick-exit' in r.text and "Quick exit" in r.text
+    assert "data-quick-exit" in r.text and "Quick exit" in r.text
     assert 'name="latitude"' not in r.text and "data-locate" not in r.text and "data-ward-map" not in r.text
     token = await form_token(client, "/reports/gbv")
-    r = await client.post("/reports", data={"category": "gbv", "severity": "high", "description": "I need help",
-                                            "address": "", "csrf_token": token})
+    r = await client.post(
+        "/reports",
+        data={"category": "gbv", "severity": "high", "description": "I need help", "address": "", "csrf_token": token},
+    )
     assert r.status_code == 303
     [t] = (await client.get("/api/v1/tickets", headers=world.saps_liaison.headers)).json()["tickets"]
-    assert (t["is_sensitive"], t["latitude"], t["address"], t["reporter_id"]) == (True, None, None, str(world.citizen.id))
+    assert (t["is_sensitive"], t["latitude"], t["address"], t["reporter_id"]) == (
+        True,
+        None,
+        None,
+        str(world.citizen.id),
+    )
 
 
 async def test_staff_get_no_resident_pages(client, world):
     sign_in(client, world.manager)
     assert (await client.get("/reports/gbv")).status_code == 403
-    assert (await client.get("/reports/nearby", params={"category": "water", "latitude": 1, "longitude": 1})).status_code == 403
+    assert (
+        await client.get("/reports/nearby", params={"category": "water", "latitude": 1, "longitude": 1})
+    ).status_code == 403
 
 
 async def test_the_timeline_tells_the_reporter_of_a_duplicate(client, factory, world):
-    original = (await client.post("/api/v1/tickets", json={"category": "water", "description": "Leak"},
-                                  headers=world.manager.headers)).json()
-    mine = (await client.post("/api/v1/tickets", json={"category": "water", "description": "Leak again"},
-                              headers=world.citizen.headers)).json()
-    r = await client.post(f"/api/v1/tickets/{mine['id']}/duplicate-of", json={"ticket_id": original["id"]},
-                          headers=world.manager.headers)
+    original = (
+        await client.post(
+            "/api/v1/tickets", json={"category": "water", "description": "Leak"}, headers=world.manager.headers
+        )
+    ).json()
+    mine = (
+        await client.post(
+            "/api/v1/tickets", json={"category": "water", "description": "Leak again"}, headers=world.citizen.headers
+        )
+    ).json()
+    r = await client.post(
+        f"/api/v1/tickets/{mine['id']}/duplicate-of", json={"ticket_id": original["id"]}, headers=world.manager.headers
+    )
     assert r.status_code == 200
     sign_in(client, world.citizen)
     page = await client.get(f"/tickets/{mine['id']}")

@@ -20,9 +20,12 @@ async def backlog(factory, world):
     for i in range(30):
         resolved = i % 4 == 0
         await factory.ticket(
-            world.municipality, ward_id=world.wards[i % 2].id, assigned_team_id=world.teams["water"].id,
+            world.municipality,
+            ward_id=world.wards[i % 2].id,
+            assigned_team_id=world.teams["water"].id,
             status="resolved" if resolved else "open",
-            created_at=now - timedelta(hours=50), first_responded_at=now - timedelta(hours=49 - i % 3),
+            created_at=now - timedelta(hours=50),
+            first_responded_at=now - timedelta(hours=49 - i % 3),
             resolved_at=now - timedelta(hours=1) if resolved else None,
             sla_response_deadline=now - timedelta(hours=46),
             sla_resolution_deadline=now - timedelta(hours=2) if i % 5 == 0 else now + timedelta(hours=20),
@@ -96,14 +99,21 @@ async def test_a_period_narrows_the_figures_to_tickets_reported_in_it(client, fa
     await backlog(factory, world)
     now = datetime.now(UTC)
     for days in (3, 10):  # older reports, outside a period of the last two days
-        await factory.ticket(world.municipality, ward_id=world.ward.id, status="open", created_at=now - timedelta(days=days))
+        await factory.ticket(
+            world.municipality, ward_id=world.ward.id, status="open", created_at=now - timedelta(days=days)
+        )
     sign_in(client, world.manager)
     from zoneinfo import ZoneInfo
 
     today = now.astimezone(ZoneInfo("Africa/Johannesburg")).date()
     first, last = today - timedelta(days=4), today
-    api = (await client.get("/api/v1/dashboard/metrics", headers=world.manager.headers, params={
-        "created_from": f"{first}T00:00:00", "created_to": f"{last + timedelta(days=1)}T00:00:00"})).json()
+    api = (
+        await client.get(
+            "/api/v1/dashboard/metrics",
+            headers=world.manager.headers,
+            params={"created_from": f"{first}T00:00:00", "created_to": f"{last + timedelta(days=1)}T00:00:00"},
+        )
+    ).json()
     everything = (await client.get("/api/v1/dashboard/metrics", headers=world.manager.headers)).json()
     assert api["total_open"] == everything["total_open"] - 1  # the ten-day-old report is left out
     r = await client.get(f"/dashboard?created_from={first}&created_to={last}")
@@ -129,8 +139,13 @@ async def test_a_councillor_may_choose_a_period_for_their_ward(client, factory, 
 
 async def test_a_bad_period_is_a_page_not_a_crash(client, world):
     sign_in(client, world.manager)
-    for query in ("created_from=yesterday", "created_to=2026-02-30", "created_from=20261101", "created_to=9999-12-31",
-                  "created_from=2026-11-20&created_to=2026-11-01"):
+    for query in (
+        "created_from=yesterday",
+        "created_to=2026-02-30",
+        "created_from=20261101",
+        "created_to=9999-12-31",
+        "created_from=2026-11-20&created_to=2026-11-01",
+    ):
         r = await client.get(f"/dashboard?{query}")
         assert r.status_code == 422, query
         assert (await client.get(f"/fragments/dashboard?{query}")).status_code == 422

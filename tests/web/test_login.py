@@ -52,7 +52,9 @@ async def test_signing_in_sets_a_secure_session_cookie_and_lands_by_role(client,
 
 async def test_wrong_password_is_401_with_a_message_and_no_session(client, world):
     token = await form_token(client, "/login")
-    r = await client.post("/login", data={"email": world.manager.user.email, "password": "wrong-password", "csrf_token": token})
+    r = await client.post(
+        "/login", data={"email": world.manager.user.email, "password": "wrong-password", "csrf_token": token}
+    )
     assert r.status_code == 401
     assert "Incorrect email or password." in r.text
     assert f'value="{world.manager.user.email}"' in r.text
@@ -98,11 +100,16 @@ async def test_a_token_from_another_session_is_refused(client, world):
 
 async def test_next_is_followed_only_within_the_site(client, world):
     token = await form_token(client, "/login")
-    for target, expected in (("/tickets?status=open", "/tickets?status=open"), ("//evil.example/x", "/dashboard"),
-                             ("https://evil.example/", "/dashboard")):
+    for target, expected in (
+        ("/tickets?status=open", "/tickets?status=open"),
+        ("//evil.example/x", "/dashboard"),
+        ("https://evil.example/", "/dashboard"),
+    ):
         client.cookies.delete(SESSION_COOKIE)
-        r = await client.post("/login", data={"email": world.manager.user.email, "password": PASSWORD,
-                                              "csrf_token": token, "next": target})
+        r = await client.post(
+            "/login",
+            data={"email": world.manager.user.email, "password": PASSWORD, "csrf_token": token, "next": target},
+        )
         assert r.headers["location"] == expected
 
 

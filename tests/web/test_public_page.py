@@ -15,10 +15,16 @@ def figure(html: str, testid: str) -> str:
 async def test_the_page_shows_the_public_figures_without_sign_in(client, factory, world, other):
     now = datetime.now(UTC)
     for i in range(6):
-        await factory.ticket(world.municipality, ward_id=world.ward.id, latitude=-25.95, longitude=28.05,
-                             status="resolved" if i % 2 else "open", resolved_at=now if i % 2 else None,
-                             first_responded_at=now - timedelta(minutes=30) if i % 2 else None,
-                             created_at=now - timedelta(hours=1 + i))
+        await factory.ticket(
+            world.municipality,
+            ward_id=world.ward.id,
+            latitude=-25.95,
+            longitude=28.05,
+            status="resolved" if i % 2 else "open",
+            resolved_at=now if i % 2 else None,
+            first_responded_at=now - timedelta(minutes=30) if i % 2 else None,
+            created_at=now - timedelta(hours=1 + i),
+        )
     await factory.ticket(world.municipality, category="gbv", description="NEVER-ON-THE-PAGE")
     r = await client.get("/public", params={"municipality": world.municipality.code.lower()})
     assert r.status_code == 200
@@ -28,9 +34,11 @@ async def test_the_page_shows_the_public_figures_without_sign_in(client, factory
     assert figure(html, "summary-tickets_total") == str(api["tickets_total"]) == "6"
     assert figure(html, "summary-gbv_reports_total") == "1"
     assert figure(html, "summary-municipalities") == "2"
-    stats = (await client.get(f"/api/v1/public/municipalities/{world.municipality.code}/stats", params={"months": 12})).json()
+    stats = (
+        await client.get(f"/api/v1/public/municipalities/{world.municipality.code}/stats", params={"months": 12})
+    ).json()
     assert figure(html, "stat-resolution_rate_percent") == "50.0" and stats["resolution_rate_percent"] == 50.0
-    assert world.municipality.name in html and 'selected>' in html
+    assert world.municipality.name in html and "selected>" in html
     # The ward map: an SVG path for the ward with a boundary, a heat circle for the five-plus cell.
     svg = re.search(r'<svg class="chart ward-map".*?</svg>', html, re.S)
     assert svg, "no ward map"

@@ -22,12 +22,20 @@ async def test_a_resident_sees_only_their_reports_and_the_form(client, factory, 
 async def test_reporting_a_problem_from_the_page(client, world):
     sign_in(client, world.citizen)
     token = await form_token(client, "/reports")
-    r = await client.post("/reports", data={"category": "roads", "description": "Pothole at the taxi rank",
-                                            "address": "Main Rd", "severity": "high", "csrf_token": token})
+    r = await client.post(
+        "/reports",
+        data={
+            "category": "roads",
+            "description": "Pothole at the taxi rank",
+            "address": "Main Rd",
+            "severity": "high",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 303
     tracking = re.fullmatch(r"/reports\?created=(TKT-\d{8}-[0-9A-F]{6})", r.headers["location"]).group(1)
     page = await client.get(r.headers["location"])
-    assert f"Your reference number is <strong class=\"mono\">{tracking}</strong>" in page.text
+    assert f'Your reference number is <strong class="mono">{tracking}</strong>' in page.text
     assert len(rows_of(page.text)) == 1 and tracking in rows_of(page.text)[0]
     mine = (await client.get("/api/v1/tickets", headers=world.citizen.headers)).json()["tickets"]
     assert [(t["tracking_number"], t["category"], t["severity"], t["address"], t["reporter_id"]) for t in mine] == [
@@ -38,8 +46,16 @@ async def test_reporting_a_problem_from_the_page(client, world):
 async def test_a_report_with_coordinates_in_a_ward_is_placed_in_it(client, world):
     sign_in(client, world.citizen)
     token = await form_token(client, "/reports")
-    r = await client.post("/reports", data={"category": "water", "description": "Burst pipe", "latitude": "-25.95",
-                                            "longitude": "28.05", "csrf_token": token})
+    r = await client.post(
+        "/reports",
+        data={
+            "category": "water",
+            "description": "Burst pipe",
+            "latitude": "-25.95",
+            "longitude": "28.05",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 303
     mine = (await client.get("/api/v1/tickets", headers=world.citizen.headers)).json()["tickets"]
     assert mine[0]["ward_id"] == str(world.ward.id)
@@ -51,7 +67,10 @@ async def test_a_report_with_coordinates_in_a_ward_is_placed_in_it(client, world
         ({"category": "", "description": "Something"}, "Choose what the problem is about."),
         ({"category": "water", "description": "   "}, "Describe the problem in 1 to 5 000 characters."),
         ({"category": "lava", "description": "Something"}, "Choose what the problem is about."),
-        ({"category": "water", "description": "Something", "latitude": "north", "longitude": "1"}, "The location is not valid."),
+        (
+            {"category": "water", "description": "Something", "latitude": "north", "longitude": "1"},
+            "The location is not valid.",
+        ),
     ],
 )
 async def test_an_incomplete_report_is_shown_again_with_the_reason(client, world, data, message):
@@ -96,7 +115,9 @@ async def test_a_councillor_asking_for_another_ward_gets_a_403_page(client, worl
 
 
 async def test_a_citizen_opens_their_own_ticket_without_staff_details(client, factory, world):
-    mine = await factory.ticket(world.municipality, reporter_id=world.citizen.id, assigned_team_id=world.teams["water"].id)
+    mine = await factory.ticket(
+        world.municipality, reporter_id=world.citizen.id, assigned_team_id=world.teams["water"].id
+    )
     other = await factory.ticket(world.municipality)
     sign_in(client, world.citizen)
     r = await client.get(f"/tickets/{mine.id}")

@@ -36,7 +36,10 @@ async def test_export_links_and_sort_headers_keep_the_current_view(client, facto
     await factory.ticket(world.municipality)
     sign_in(client, world.manager)
     r = await client.get("/tickets?status=open&search=pipe&sort_by=severity&sort_order=asc&page=0")
-    assert 'href="/api/v1/export/tickets.csv?search=pipe&amp;status=open&amp;sort_by=severity&amp;sort_order=asc"' in r.text
+    assert (
+        'href="/api/v1/export/tickets.csv?search=pipe&amp;status=open&amp;sort_by=severity&amp;sort_order=asc"'
+        in r.text
+    )
     # The sorted column says so to screen readers and links to the reverse order, filters kept.
     assert 'aria-sort="ascending"' in r.text
     assert 'href="?search=pipe&amp;status=open&amp;sort_by=severity&amp;sort_order=desc"' in r.text
@@ -85,7 +88,9 @@ async def test_the_results_fragment_is_the_same_view(client, factory, world):
     assert len(rows_of(r.text)) == 1 and t.tracking_number in r.text
 
 
-@pytest.mark.parametrize("query", ["status=nonsense", "ward_id=not-a-uuid", "page=-1", "page_size=1000", "search=" + "x" * 500])
+@pytest.mark.parametrize(
+    "query", ["status=nonsense", "ward_id=not-a-uuid", "page=-1", "page_size=1000", "search=" + "x" * 500]
+)
 async def test_bad_filters_are_a_friendly_422(client, world, query):
     sign_in(client, world.manager)
     r = await client.get(f"/tickets?{query}")
@@ -96,18 +101,36 @@ async def test_bad_filters_are_a_friendly_422(client, world, query):
 async def test_the_detail_page_shows_every_field_sla_and_history(client, factory, world):
     now = datetime.now(UTC)
     t = await factory.ticket(
-        world.municipality, description="Leaking meter at the clinic", address="4 Clinic Rd", ward_id=world.ward.id,
-        assigned_team_id=world.teams["water"].id, assigned_to=world.field_worker.id, severity="high",
-        latitude=-25.95, longitude=28.05, created_at=now - timedelta(hours=10),
-        sla_response_deadline=now - timedelta(hours=1), sla_resolution_deadline=now + timedelta(days=1),
+        world.municipality,
+        description="Leaking meter at the clinic",
+        address="4 Clinic Rd",
+        ward_id=world.ward.id,
+        assigned_team_id=world.teams["water"].id,
+        assigned_to=world.field_worker.id,
+        severity="high",
+        latitude=-25.95,
+        longitude=28.05,
+        created_at=now - timedelta(hours=10),
+        sla_response_deadline=now - timedelta(hours=1),
+        sla_resolution_deadline=now + timedelta(days=1),
     )
     sign_in(client, world.manager)
     r = await client.get(f"/tickets/{t.id}")
     assert r.status_code == 200
     html = r.text
-    for text in (t.tracking_number, "Leaking meter at the clinic", "4 Clinic Rd", world.ward.code,
-                 world.teams["water"].name, world.field_worker.user.full_name, "High", "-25.95000, 28.05000",
-                 "SLA: Response overdue", "Response deadline", "Resolution deadline"):
+    for text in (
+        t.tracking_number,
+        "Leaking meter at the clinic",
+        "4 Clinic Rd",
+        world.ward.code,
+        world.teams["water"].name,
+        world.field_worker.user.full_name,
+        "High",
+        "-25.95000, 28.05000",
+        "SLA: Response overdue",
+        "Response deadline",
+        "Resolution deadline",
+    ):
         assert text in html, text
     assert options_of(html, "new-status") == ["", "in_progress", "escalated", "resolved", "closed"]
     assert ">Update status</button>" in html and '<label for="new-status">Status</label>' in html
@@ -119,10 +142,20 @@ async def test_status_options_follow_the_role(client, factory, world):
     sign_in(client, world.field_worker)
     assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == ["", "resolved"]
     sign_in(client, world.manager)
-    assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == ["", "open", "escalated", "resolved"]
+    assert options_of((await client.get(f"/tickets/{t.id}")).text, "new-status") == [
+        "",
+        "open",
+        "escalated",
+        "resolved",
+    ]
     sign_in(client, world.ward_councillor)
-    closed = await factory.ticket(world.municipality, ward_id=world.ward.id, status="closed",
-                                  resolved_at=datetime.now(UTC), closed_at=datetime.now(UTC))
+    closed = await factory.ticket(
+        world.municipality,
+        ward_id=world.ward.id,
+        status="closed",
+        resolved_at=datetime.now(UTC),
+        closed_at=datetime.now(UTC),
+    )
     html = (await client.get(f"/tickets/{closed.id}")).text
     assert "Update status" not in html and 'id="assign-team"' not in html  # read-only
     sign_in(client, world.manager)
@@ -134,7 +167,9 @@ async def test_changing_the_status_from_the_page(client, world):
     t = await report(client, world.citizen)
     sign_in(client, world.manager)
     token = await form_token(client, f"/tickets/{t['id']}")
-    r = await client.post(f"/tickets/{t['id']}/status", data={"status": "in_progress", "note": "crew sent", "csrf_token": token})
+    r = await client.post(
+        f"/tickets/{t['id']}/status", data={"status": "in_progress", "note": "crew sent", "csrf_token": token}
+    )
     assert r.status_code == 303 and r.headers["location"] == f"/tickets/{t['id']}?done=status"
     page = await client.get(r.headers["location"])
     assert "The status was updated." in page.text
@@ -191,7 +226,12 @@ async def test_assigning_from_the_page(client, world):
     t = await report(client, world.citizen)
     sign_in(client, world.manager)
     token = await form_token(client, f"/tickets/{t['id']}")
-    data = {"team_id": str(world.teams["roads"].id), "assigned_to": str(world.manager.id), "reason": "wrong team", "csrf_token": token}
+    data = {
+        "team_id": str(world.teams["roads"].id),
+        "assigned_to": str(world.manager.id),
+        "reason": "wrong team",
+        "csrf_token": token,
+    }
     r = await client.post(f"/tickets/{t['id']}/assign", data=data)
     assert r.status_code == 303
     detail = (await client.get(f"/api/v1/tickets/{t['id']}", headers=world.manager.headers)).json()
@@ -268,8 +308,11 @@ async def test_a_capped_search_total_reads_1000_plus(client, db, world):
 
 @pytest.mark.parametrize(
     ("query", "message"),
-    [("search=ab", "Search for at least 3 characters."), ("page=200", "first 10,000 tickets"),
-     ("search=pipe&page=20", "first 1,000 matches")],
+    [
+        ("search=ab", "Search for at least 3 characters."),
+        ("page=200", "first 10,000 tickets"),
+        ("search=pipe&page=20", "first 1,000 matches"),
+    ],
 )
 async def test_a_refused_search_or_page_keeps_the_page_and_says_why(client, world, query, message):
     sign_in(client, world.manager)

@@ -50,8 +50,6 @@ async def open311_rate_limit(api_key_id: uuid.UUID | None) -> None:
         await rate_limit(f"open311:{api_key_id}", OPEN311_POST_PER_KEY)
 
 
-
-
 async def jurisdiction(session: AsyncSession, jurisdiction_id: str | None) -> Jurisdiction:
     if not jurisdiction_id:
         raise args.BadArgument("jurisdiction_id is required (the municipality's code).")

@@ -24,10 +24,14 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    totp: Annotated[str | None, Form(max_length=16, description="The authenticator code, when two-factor sign-in is on.")] = None,
+    totp: Annotated[
+        str | None, Form(max_length=16, description="The authenticator code, when two-factor sign-in is on.")
+    ] = None,
 ) -> TokenResponse:
     # No request transaction: sign-in holds no pooled connection while the password is hashed.
-    access_token, expires_in = await auth_service.authenticate(form.username, form.password, request_client(request), totp)
+    access_token, expires_in = await auth_service.authenticate(
+        form.username, form.password, request_client(request), totp
+    )
     return TokenResponse(access_token=access_token, expires_in=expires_in)
 
 
@@ -62,8 +66,12 @@ async def sessions(user: CurrentUser, session: SessionDep) -> list[SessionRespon
     rows = await session_service.list_sessions(session, user)
     return [
         SessionResponse(
-            id=r.id, created_at=r.created_at, last_used_at=r.last_used_at, address=r.address,
-            user_agent=r.user_agent, current=r.id == user.session_id,
+            id=r.id,
+            created_at=r.created_at,
+            last_used_at=r.last_used_at,
+            address=r.address,
+            user_agent=r.user_agent,
+            current=r.id == user.session_id,
         )
         for r in rows
     ]

@@ -26,6 +26,9 @@ async def events(principal: DashboardUser, ward_id: uuid.UUID | None = None) -> 
     stop = anyio.Event()  # set by sse-starlette when the server shuts down: the stream then ends cleanly
     stream = live_events.event_stream(principal, ward_id, stop)
     return EventSourceResponse(
-        stream, ping=KEEPALIVE_SECONDS, headers={"Cache-Control": "no-store"},
-        shutdown_event=stop, shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
+        stream,
+        ping=KEEPALIVE_SECONDS,
+        headers={"Cache-Control": "no-store"},
+        shutdown_event=stop,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
     )

@@ -59,7 +59,9 @@ async def change_status(
 
 
 @router.post("/{ticket_id}/assign", response_model=TicketDetailResponse)
-async def assign(ticket_id: uuid.UUID, body: AssignRequest, user: CurrentUser, session: SessionDep) -> TicketDetailResponse:
+async def assign(
+    ticket_id: uuid.UUID, body: AssignRequest, user: CurrentUser, session: SessionDep
+) -> TicketDetailResponse:
     return await ticket_actions.assign_ticket(session, user, ticket_id, body)
 
 
@@ -74,7 +76,9 @@ async def unfollow(ticket_id: uuid.UUID, user: CurrentUser, session: SessionDep)
 
 
 @router.post("/{ticket_id}/duplicate-of", response_model=TicketDetailResponse)
-async def duplicate_of(ticket_id: uuid.UUID, body: DuplicateOf, user: CurrentUser, session: SessionDep) -> TicketDetailResponse:
+async def duplicate_of(
+    ticket_id: uuid.UUID, body: DuplicateOf, user: CurrentUser, session: SessionDep
+) -> TicketDetailResponse:
     return await ticket_followups.mark_duplicate(session, user, ticket_id, body)
 
 
@@ -84,7 +88,9 @@ async def reopen(ticket_id: uuid.UUID, body: Reopen, user: CurrentUser, session:
 
 
 @router.post("/{ticket_id}/photos", status_code=status.HTTP_201_CREATED, response_model=PhotoResponse)
-async def add_photo(ticket_id: uuid.UUID, file: Annotated[UploadFile, File()], user: CurrentUser, session: SessionDep) -> object:
+async def add_photo(
+    ticket_id: uuid.UUID, file: Annotated[UploadFile, File()], user: CurrentUser, session: SessionDep
+) -> object:
     data = await file.read(photo_service.MAX_BYTES + 1)
     return await photo_service.add_photo(session, user, ticket_id, data)
 
@@ -96,6 +102,8 @@ async def get_photo(ticket_id: uuid.UUID, photo_id: uuid.UUID, user: CurrentUser
 
 
 @router.get("/{ticket_id}/photos/{photo_id}/thumbnail", response_class=FileResponse)
-async def get_thumbnail(ticket_id: uuid.UUID, photo_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> FileResponse:
+async def get_thumbnail(
+    ticket_id: uuid.UUID, photo_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> FileResponse:
     path = await photo_service.photo_file(session, user, ticket_id, photo_id, thumbnail=True)
     return FileResponse(path, media_type="image/jpeg", headers=PRIVATE)

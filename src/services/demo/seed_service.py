@@ -84,8 +84,18 @@ class _Builder:
         self.conn.execute(
             "INSERT INTO users (id, municipality_id, email, full_name, phone, role, ward_id, team_id, preferred_language,"
             " is_active, password_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, true, %s)",
-            (uid, mun, email, name or self._name(), phone, role.value, ward, team,
-             S.LANGUAGE(self.rng), self.password_hash),
+            (
+                uid,
+                mun,
+                email,
+                name or self._name(),
+                phone,
+                role.value,
+                ward,
+                team,
+                S.LANGUAGE(self.rng),
+                self.password_hash,
+            ),
         )
         if role is UserRole.CITIZEN:
             self.conn.execute(
@@ -109,8 +119,13 @@ class _Builder:
         for i in range(ward_count):
             col, row = i % cols, i // cols
             west, south = round(cx + (col - cols / 2) * D.WARD_SIZE, 5), round(cy + (row - rows / 2) * D.WARD_SIZE, 5)
-            ring = [[west, south], [west + D.WARD_SIZE, south], [west + D.WARD_SIZE, south + D.WARD_SIZE],
-                    [west, south + D.WARD_SIZE], [west, south]]
+            ring = [
+                [west, south],
+                [west + D.WARD_SIZE, south],
+                [west + D.WARD_SIZE, south + D.WARD_SIZE],
+                [west, south + D.WARD_SIZE],
+                [west, south],
+            ]
             wid = self._id()
             self.conn.execute(
                 "INSERT INTO wards (id, municipality_id, code, name, boundary) VALUES (%s, %s, %s, %s, %s)",
@@ -136,8 +151,10 @@ class _Builder:
                 (tid, mun, name, category, saps, head),
             )
             for w in served:
-                self.conn.execute("INSERT INTO team_wards (municipality_id, team_id, ward_id) VALUES (%s, %s, %s)",
-                                  (mun, tid, wards[w][0]))
+                self.conn.execute(
+                    "INSERT INTO team_wards (municipality_id, team_id, ward_id) VALUES (%s, %s, %s)",
+                    (mun, tid, wards[w][0]),
+                )
             manager_of[tid] = head
             teams.append((tid, name, category, saps))
             return tid
@@ -176,9 +193,17 @@ class _Builder:
         policy = {(c, s): _policy_hours(c, s) for c in D.CATEGORY_WEIGHTS for s in D.SEVERITY_WEIGHTS}
         offset = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(TIMEZONE)).utcoffset()
         place = S.Place(
-            id=mun, utc_offset=offset.total_seconds() if offset else 0.0, wards=wards, ward_weights=weights,
-            team_for=team_for, manager_of=manager_of, worker_of=worker_of, residents=residents, policy=policy,
-            streets=rng.sample(D.STREETS, 24), suburbs=D.SUBURBS.get(code, D.DEFAULT_SUBURBS),
+            id=mun,
+            utc_offset=offset.total_seconds() if offset else 0.0,
+            wards=wards,
+            ward_weights=weights,
+            team_for=team_for,
+            manager_of=manager_of,
+            worker_of=worker_of,
+            residents=residents,
+            policy=policy,
+            streets=rng.sample(D.STREETS, 24),
+            suburbs=D.SUBURBS.get(code, D.DEFAULT_SUBURBS),
             working=_working_index(now),
         )
         logins = [f"{role.value}@{lower}.demo" for role in UserRole]
@@ -224,8 +249,9 @@ def _quiet_triggers(conn: psycopg.Connection) -> bool:
         return False
 
 
-def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, password: str,
-              *, now: datetime | None = None) -> list[tuple[str, str]]:
+def seed_demo(
+    database_url: str, municipalities: int, tickets: int, seed: int, password: str, *, now: datetime | None = None
+) -> list[tuple[str, str]]:
     """Load the demo data set; return the demo logins as (email, password), municipality by municipality."""
     if municipalities < 1 or tickets < 0:
         raise SeedError("at least one municipality and a non-negative number of tickets")
@@ -238,12 +264,15 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
         codes = [_catalogue(i)[0] for i in range(municipalities)]
         taken = conn.execute("SELECT code FROM municipalities WHERE code = ANY(%s)", (codes,)).fetchall()
         if taken:
-            raise SeedError(f"municipality {taken[0][0]} already exists: the demo data is loaded once, into an empty database")
+            raise SeedError(
+                f"municipality {taken[0][0]} already exists: the demo data is loaded once, into an empty database"
+            )
         conn.execute("SET LOCAL TimeZone = 'UTC'")
         conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
         replica = _quiet_triggers(conn)
         [(empty,)] = conn.execute(
-            "SELECT NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_events)").fetchall()
+            "SELECT NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_events)"
+        ).fetchall()
         indexes = _secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")
@@ -266,10 +295,14 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
                 for row in S.tickets(rng, place, count, moment, tracking):
                     copy.write_row(row)
         log.info("seed: %d tickets copied in %.1fs", tickets, time.monotonic() - started)
-        conn.execute(S.EVENTS_SQL, {
-            "response_reason": S.RESPONSE_REASON, "resolution_reason": S.RESOLUTION_REASON,
-            "municipalities": [p.id for p, _ in places],
-        })
+        conn.execute(
+            S.EVENTS_SQL,
+            {
+                "response_reason": S.RESPONSE_REASON,
+                "resolution_reason": S.RESOLUTION_REASON,
+                "municipalities": [p.id for p, _ in places],
+            },
+        )
         for _, definition in indexes:
             conn.execute(definition)
         conn.execute("SELECT ticket_tallies_rebuild()")
@@ -279,6 +312,8 @@ def seed_demo(database_url: str, municipalities: int, tickets: int, seed: int, p
     with psycopg.connect(_dsn(database_url), autocommit=True) as conn:
         conn.execute("ANALYZE tickets" if empty else "VACUUM (ANALYZE) tickets")
         conn.execute("VACUUM (ANALYZE) ticket_events")
-        conn.execute("ANALYZE ticket_status_tallies, ticket_tallies, ticket_ward_tallies, ticket_hours, ticket_deadlines, users, teams, wards")
+        conn.execute(
+            "ANALYZE ticket_status_tallies, ticket_tallies, ticket_ward_tallies, ticket_hours, ticket_deadlines, users, teams, wards"
+        )
     log.info("seed: %d municipalities, %d tickets in %.1fs", municipalities, tickets, time.monotonic() - started)
     return logins

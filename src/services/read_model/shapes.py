@@ -43,7 +43,9 @@ def statement(
         def named(element: Any, **kw: Any) -> Any:
             if isinstance(element, BindParameter) and id(element) in names:
                 return bindparam(
-                    names[id(element)], type_=element.type, expanding=element.expanding,
+                    names[id(element)],
+                    type_=element.type,
+                    expanding=element.expanding,
                     literal_execute=element.literal_execute,
                 )
             return None

@@ -54,8 +54,12 @@ def _measure_columns() -> list[Column]:
 
 MUNICIPAL = Table("ticket_tallies", _meta, *_dimension_columns(False), *_measure_columns())
 STATUS = Table(
-    "ticket_status_tallies", _meta, Column("municipality_id", Uuid), Column("status", String),
-    Column("is_sensitive", Boolean), *_measure_columns(),
+    "ticket_status_tallies",
+    _meta,
+    Column("municipality_id", Uuid),
+    Column("status", String),
+    Column("is_sensitive", Boolean),
+    *_measure_columns(),
 )
 WARD = Table("ticket_ward_tallies", _meta, *_dimension_columns(True), *_measure_columns())
 HOURS = Table(
@@ -79,8 +83,7 @@ DEADLINES = Table(
 )
 _NOT_KEYS = frozenset(MEASURES) | {"created", "resolved", "hour", "open_due", "unresolved_due", "unresponded_due"}
 _DIMENSIONS = {
-    table: frozenset(c.name for c in table.columns) - _NOT_KEYS
-    for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES)
+    table: frozenset(c.name for c in table.columns) - _NOT_KEYS for table in (STATUS, MUNICIPAL, WARD, HOURS, DEADLINES)
 }
 
 

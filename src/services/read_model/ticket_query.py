@@ -154,7 +154,6 @@ def filtered_tickets(p: Principal, params: TicketListParams) -> Select[Ticket]:
     return query.order_by(*ordering(tallies.TICKETS, params))
 
 
-
 def page_rows(ids: Select[Any], params: TicketListParams) -> Any:
     """The full rows of the ids a page selected, with their sort key (a subquery to join counts to)."""
     t = tallies.TICKETS
@@ -166,12 +165,16 @@ def with_counts(counts: list[Any], page: Any, params: TicketListParams) -> Any:
     """One row per ticket of the page, each led by the counts; one row of counts alone when the
     page is empty (one round trip either way)."""
     head = select(*counts).subquery("head")
-    return select(*head.c, *page.c).select_from(head.outerjoin(page, true())).order_by(*ordering(page, params, "sort_key"))
+    return (
+        select(*head.c, *page.c).select_from(head.outerjoin(page, true())).order_by(*ordering(page, params, "sort_key"))
+    )
 
 
 def offset_and_limit() -> tuple[Any, Any]:
-    return (bindparam("offset", type_=BigInteger, literal_execute=True),
-            bindparam("limit", type_=Integer, literal_execute=True))
+    return (
+        bindparam("offset", type_=BigInteger, literal_execute=True),
+        bindparam("limit", type_=Integer, literal_execute=True),
+    )
 
 
 def _count_statement(conds: list[ColumnElement[bool]]) -> Any:
@@ -201,7 +204,9 @@ def split(rows: list[Any], counts: int) -> tuple[tuple[Any, ...], list[dict[str,
     """The counts of a `with_counts` result, and its tickets as response dicts."""
     head = tuple(rows[0][:counts])
     width = len(RESPONSE_FIELDS)
-    tickets = [dict(zip(RESPONSE_FIELDS, row[counts:counts + width], strict=True)) for row in rows if row[counts] is not None]
+    tickets = [
+        dict(zip(RESPONSE_FIELDS, row[counts : counts + width], strict=True)) for row in rows if row[counts] is not None
+    ]
     return head, tickets
 
 
@@ -213,7 +218,9 @@ def too_deep(window: int, what: str) -> Invalid:
     )
 
 
-async def list_tickets(session: AsyncSession, principal: Principal, params: TicketListParams) -> PaginatedTicketResponse:
+async def list_tickets(
+    session: AsyncSession, principal: Principal, params: TicketListParams
+) -> PaginatedTicketResponse:
     """The page and total; 422 `search_too_short` or `page_too_deep` before any reading."""
     from src.services.read_model import ticket_search  # it builds on this module's helpers
 
@@ -236,14 +243,16 @@ async def list_tickets(session: AsyncSession, principal: Principal, params: Tick
         (total,), tickets = split(list(result.all()), 1)
         total, exact = int(total), True
     await access_records.account_for_list(session, principal, params, tickets)
-    return PaginatedTicketResponse.model_validate({
-        "tickets": [citizen_view.ticket_fields(principal, t) for t in tickets],
-        "total": total,
-        "total_exact": exact,
-        "page": params.page,
-        "page_size": params.page_size,
-        "page_count": math.ceil(total / params.page_size),
-    })
+    return PaginatedTicketResponse.model_validate(
+        {
+            "tickets": [citizen_view.ticket_fields(principal, t) for t in tickets],
+            "total": total,
+            "total_exact": exact,
+            "page": params.page,
+            "page_size": params.page_size,
+            "page_count": math.ceil(total / params.page_size),
+        }
+    )
 
 
 __all__ = ["escape_like", "filtered_tickets", "list_filters", "list_tickets", "search_condition"]

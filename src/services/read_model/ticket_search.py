@@ -77,7 +77,9 @@ def _walk_statement(
     # OFFSET 0 keeps the count a subquery of its own: pulled up, it would run once per reference.
     total = select(found.scalar_subquery().label("total")).offset(_lit(0)).subquery("found")
     scope = select(func.count()).select_from(select(t.c.id).where(*conds).limit(_lit(window + 1)).subquery())
-    covered = case((total.c.total < CAP, scope.scalar_subquery() <= _lit(window)), else_=true())  # scope read only when needed
+    covered = case(
+        (total.c.total < CAP, scope.scalar_subquery() <= _lit(window)), else_=true()
+    )  # scope read only when needed
     return with_counts([total.c.total, covered.label("covered")], page_rows(ids, params), params)
 
 
@@ -106,9 +108,15 @@ def _gather_statement(conds: list[ColumnElement[bool]], params: TicketListParams
     offset, limit = offset_and_limit()
     # Sorting needs every match; an incomplete set of candidates has no page, so it is not read.
     ids = (
-        select(matches.c.id).where(complete).order_by(*ordering(matches, params, "sort_key")).offset(offset).limit(limit)
+        select(matches.c.id)
+        .where(complete)
+        .order_by(*ordering(matches, params, "sort_key"))
+        .offset(offset)
+        .limit(limit)
     )
-    return with_counts([counted.label("candidates"), visible.scalar_subquery().label("total")], page_rows(ids, params), params)
+    return with_counts(
+        [counted.label("candidates"), visible.scalar_subquery().label("total")], page_rows(ids, params), params
+    )
 
 
 async def search_page(
@@ -123,7 +131,9 @@ async def search_page(
 
     async def walk(window: int, counting: bool) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:
         stmt, bound = shapes.statement(
-            ("search walk", window, counting, *order), conds, lambda c: _walk_statement(c, params, window, counting, tracking)
+            ("search walk", window, counting, *order),
+            conds,
+            lambda c: _walk_statement(c, params, window, counting, tracking),
         )
         return split(list((await shapes.execute(session, stmt, {**bound, **values})).all()), 2)
 
