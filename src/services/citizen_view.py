@@ -36,9 +36,12 @@ def _public_data(kind: EventKind, data: dict[str, Any]) -> dict[str, Any]:
             shown["note"] = data["note"]
         return shown
     if kind is EventKind.REOPENED:  # the resident's own action, in their own words
-        return {"from": data.get("from"), "to": data.get("to"), "reason": data.get("reason")}
+        return {key: data.get(key) for key in ("reason", "resolved_at", "from", "to")}
     if kind is EventKind.MARKED_DUPLICATE:  # which report it joined (or was joined by), nothing else
-        return {"tracking_number": data.get("tracking_number")}
+        shown = {"tracking_number": data.get("tracking_number")}
+        if data.get("duplicate_of"):  # this report joined that one (else: that one joined this)
+            shown["duplicate_of"] = data["duplicate_of"]
+        return shown
     return {}
 
 
