@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import PASSWORD, free_port, sign_in  # noqa: E402
+from run import PASSWORD, free_port, serve, sign_in  # noqa: E402
 
 from src.core import bootstrap  # noqa: E402
 from src.core.config import get_settings  # noqa: E402
@@ -62,18 +62,7 @@ def start(env_extra: dict[str, str], port: int) -> subprocess.Popen:
         RATE_LIMITS="false",
         **env_extra,
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the server did not start")
+    return serve(env, port)
 
 
 def timed(clients: dict[str, httpx.Client], rounds: int, warmup: int) -> dict[str, dict[str, list[float]]]:

@@ -184,6 +184,11 @@ def start_server(url: str, port: int) -> subprocess.Popen:
         LOG_LEVEL="warning",
         RATE_LIMITS="false",
     )  # one user's thousands of timed requests are the point here
+    return serve(env, port)
+
+
+def serve(env: dict[str, str], port: int) -> subprocess.Popen:
+    """`khanyisa serve` (one worker) with `env`, once it answers /health."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
     )

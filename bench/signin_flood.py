@@ -48,6 +48,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from run import serve  # noqa: E402  (the list benchmark's server start)
 
 from src.core import bootstrap  # noqa: E402
 from src.core.config import get_settings  # noqa: E402
@@ -102,18 +105,7 @@ def start_server(url: str, port: int, redis_url: str | None) -> subprocess.Popen
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "src.cli", "serve", "--port", str(port), "--workers", "1"], cwd=ROOT, env=env
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("the server did not start")
+    return serve(env, port)
 
 
 def memory_mb(pid: int, field: str) -> float:
