@@ -23,7 +23,9 @@ async def test_registration_records_two_consents_the_resident_can_read(client, w
         "consent": True,
     }
     assert (await client.post(f"{API}/auth/register", json=body)).status_code == 201
-    token = await client.post(f"{API}/auth/token", data={"username": "thandi@example.org", "password": body["password"]})
+    token = await client.post(
+        f"{API}/auth/token", data={"username": "thandi@example.org", "password": body["password"]}
+    )
     auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
     r = await client.get(f"{ME}/consents", headers=auth)
     assert r.status_code == 200, r.text

@@ -109,7 +109,13 @@ async def test_a_resident_erases_themselves(client, db, factory, world):
 async def test_erasing_oneself_needs_the_current_password_and_a_resident(client, db, world):
     await give_consents(db, world.citizen)
     assert_error(await client.post(f"{ME}/erase", json={"password": PASSWORD}), 401, "invalid_token")
-    for role in (UserRole.FIELD_WORKER, UserRole.MANAGER, UserRole.WARD_COUNCILLOR, UserRole.ADMIN, UserRole.SAPS_LIAISON):
+    for role in (
+        UserRole.FIELD_WORKER,
+        UserRole.MANAGER,
+        UserRole.WARD_COUNCILLOR,
+        UserRole.ADMIN,
+        UserRole.SAPS_LIAISON,
+    ):
         assert_error(await erase_me(client, world.actors[role]), 403, "forbidden")
     assert_error(await erase_me(client, world.citizen, "not-my-password"), 422, "wrong_current_password")
     for bad in ({}, {"password": ""}, {"password": PASSWORD, "extra": 1}, {"password": 5}):
