@@ -5,6 +5,7 @@ Order (outermost first): headers (so refusals carry them too), rate limits (a re
 not even read), body size (nothing parses a body over the limit).
 """
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -40,6 +41,14 @@ ACCOUNT_REQUEST_PATHS = frozenset({"/api/v1/auth/register", "/api/v1/auth/passwo
 # The load balancer's probe and the pages' static files are never refused.
 UNLIMITED_PATHS = frozenset({"/health"})
 UNLIMITED_PREFIXES = ("/static/",)
+
+# A request over its limit is answered after this wait, holding only a sleeping coroutine: a client
+# that sends its next request as soon as the last one is answered (a guessing script) then makes
+# one request per connection per wait instead of thousands a second. At most MAX_HELD_REFUSALS
+# wait at once in a process (a few kilobytes each); past that a refusal is answered at once and
+# closes its connection, so the client pays for a new one.
+REFUSAL_DELAY_SECONDS = 1.0
+MAX_HELD_REFUSALS = 1000
 
 HTML_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -120,6 +129,7 @@ class RequestRateLimits:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.held = 0
 
     def _limit_for(self, scope: Scope) -> tuple[RateLimitItem, str] | None:
         path: str = scope["path"]
@@ -159,9 +169,24 @@ class RequestRateLimits:
             try:
                 await get_limiter().hit(*limit)
             except RateLimited as exc:
-                await _send_error(send, scope, 429, exc.code, exc.detail, exc.headers)
+                await self._refuse(scope, send, exc)
                 return
         await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send, refusal: RateLimited) -> None:
+        """429 after REFUSAL_DELAY_SECONDS, its Retry-After counted from the answer; at once, with the
+        connection closed, when MAX_HELD_REFUSALS are already waiting."""
+        if self.held >= MAX_HELD_REFUSALS:
+            headers = {**refusal.headers, "Connection": "close"}
+            await _send_error(send, scope, 429, refusal.code, refusal.detail, headers)
+            return
+        self.held += 1
+        try:
+            await asyncio.sleep(REFUSAL_DELAY_SECONDS)
+        finally:
+            self.held -= 1
+        retry_after = max(1, refusal.retry_after - int(REFUSAL_DELAY_SECONDS))
+        await _send_error(send, scope, 429, refusal.code, refusal.detail, {"Retry-After": str(retry_after)})
 
 
 class BodySizeLimit:
