@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
 from typing import Any
 
 from limits import RateLimitItem
@@ -69,19 +70,29 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _error_kind(path: str) -> str:
+    if path.startswith("/open311/"):
+        return "open311-xml" if path.endswith(".xml") else "open311"
+    return "api" if path.startswith("/api/") or path == "/openapi.json" else "page"
+
+
+@lru_cache(maxsize=64)
+def _error_body(kind: str, status: int, code: str, detail: str) -> tuple[str, bytes]:
+    """The few refusals there are, rendered once each (a flood of them costs no encoding)."""
+    if kind == "open311-xml":
+        body = f"<errors><error><code>{status}</code><description>{detail}</description></error></errors>"
+        return "text/xml; charset=utf-8", body.encode()
+    if kind == "open311":
+        return "application/json", json.dumps([{"code": status, "description": detail}]).encode()
+    if kind == "api":
+        return "application/json", json.dumps({"detail": detail, "code": code}).encode()
+    page = f"<!doctype html><title>Khanyisa</title><h1>Please wait</h1><p>{detail}</p>"
+    return "text/html; charset=utf-8", page.encode()
+
+
 async def _send_error(send: Send, scope: Scope, status: int, code: str, detail: str, headers: dict[str, str]) -> None:
     """A refusal in the caller's language: JSON for the API, Open311's own shape, a page otherwise."""
-    path: str = scope.get("path", "")
-    if path.startswith("/open311/") and path.endswith(".xml"):
-        content_type = "text/xml; charset=utf-8"
-        body = f"<errors><error><code>{status}</code><description>{detail}</description></error></errors>".encode()
-    elif path.startswith("/open311/"):
-        content_type, body = "application/json", json.dumps([{"code": status, "description": detail}]).encode()
-    elif path.startswith("/api/") or path in ("/openapi.json",):
-        content_type, body = "application/json", json.dumps({"detail": detail, "code": code}).encode()
-    else:
-        content_type = "text/html; charset=utf-8"
-        body = f"<!doctype html><title>Khanyisa</title><h1>Please wait</h1><p>{detail}</p>".encode()
+    content_type, body = _error_body(_error_kind(scope.get("path", "")), status, code, detail)
     raw = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
