@@ -49,6 +49,7 @@ class LiveServer:
             "SECRET_KEY": os.environ["SECRET_KEY"],  # the tests mint tokens with the same key
             "SLA_SWEEP_SECONDS": "0",
             "COOKIE_SECURE": "false",
+            "MEDIA_DIR": str(log_path.parent / "media"),  # photos uploaded by the tests stay in their temp dir
         }
         self.env.pop("DATABASE_READ_URL", None)
         self.log_path = log_path
