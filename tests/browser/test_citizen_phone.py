@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.async_api import expect
 
 from src.models.user import UserRole
@@ -93,7 +93,11 @@ async def test_a_resident_sends_a_photo_with_a_report_from_a_phone(browser, live
     picture = io.BytesIO()
     exif = Image.Exif()
     exif.get_ifd(0x8825).update({1: "S", 2: (25.0, 57.0, 0.0), 3: "E", 4: (28.0, 3.0, 0.0)})  # a GPS position
-    Image.new("RGB", (1200, 900), (60, 140, 90)).save(picture, "JPEG", quality=85, exif=exif)
+    road = Image.new("RGB", (1200, 900), (60, 140, 90))
+    draw = ImageDraw.Draw(road)
+    draw.polygon([(450, 0), (750, 0), (1150, 900), (50, 900)], fill=(90, 90, 95))  # the road
+    draw.ellipse((430, 520, 780, 700), fill=(40, 35, 30))  # the pothole
+    road.save(picture, "JPEG", quality=85, exif=exif)
     ctx = await browser.new_context(
         base_url=live_server.url, locale="en-ZA", timezone_id="Africa/Johannesburg", **PHONE
     )
