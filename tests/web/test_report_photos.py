@@ -62,7 +62,7 @@ async def send(client, token: str, photos: list[tuple[str, bytes, str]], **value
     )
 
 
-async def test_photos_are_kept_with_the_new_report_and_shown_on_its_timeline(client, db, factory, world, media):
+async def test_photos_are_kept_with_the_new_report_and_shown_on_its_timeline(client, db, factory, world, other, media):
     sign_in(client, world.citizen)
     token = await form_token(client, "/reports")
     r = await send(client, token, [("a.jpg", jpeg(gps=True), "image/jpeg"), ("b.png", jpeg(fmt="PNG"), "image/png")])
@@ -90,6 +90,9 @@ async def test_photos_are_kept_with_the_new_report_and_shown_on_its_timeline(cli
     assert len(re.findall(r'alt="Photo \d of 2 of this report"', (await client.get(f"/tickets/{t['id']}")).text)) == 2
     neighbour = await factory.user(world.municipality, UserRole.CITIZEN)
     sign_in(client, neighbour)
+    assert (await client.get(f"/tickets/{t['id']}")).status_code == 404
+    assert (await client.get(shown[0][1])).status_code == 404
+    sign_in(client, other.manager)  # another municipality's staff: not found either
     assert (await client.get(f"/tickets/{t['id']}")).status_code == 404
     assert (await client.get(shown[0][1])).status_code == 404
 
