@@ -112,6 +112,14 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     server.stop()
 
 
+@pytest.fixture
+def visits_public_figures(live_server: LiveServer) -> Iterator[None]:
+    """For tests that open /public: the server caches the public figures in its process for a
+    minute, so it is restarted afterwards and later tests see their own data, not this test's."""
+    yield
+    live_server.restart()
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[object]:
     executable = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser.tour import Stop, setup_tour, stops, visit
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("visits_public_figures")]
 
 AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

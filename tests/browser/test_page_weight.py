@@ -7,7 +7,7 @@ import pytest
 
 from tests.browser.tour import setup_tour, stops, visit
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("visits_public_figures")]
 
 BUDGET = 150 * 1024
 WEIGHED = ("script", "stylesheet")
