@@ -34,8 +34,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY_BYTES = 1024 * 1024
 # Routes whose bodies may be larger: a photo upload (the service refuses a file over 10 MB with
-# its own `too_large`; the margin is the multipart envelope around it).
-LARGER_BODIES = ((re.compile(r"^/api/v1/tickets/[^/]+/photos$"), 10 * 1024 * 1024 + 64 * 1024),)
+# its own `too_large`; the margin is the multipart envelope around it), and the web report form,
+# which carries up to 5 such photos with the report's own fields.
+PHOTO_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024
+LARGER_BODIES = (
+    (re.compile(r"^/api/v1/tickets/[^/]+/photos$"), PHOTO_BODY_BYTES),
+    (re.compile(r"^/reports$"), 5 * PHOTO_BODY_BYTES + MAX_BODY_BYTES),
+)
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/token", "/login"})
 ACCOUNT_REQUEST_PATHS = frozenset({"/api/v1/auth/register", "/api/v1/auth/password-reset"})
