@@ -220,6 +220,33 @@ async def _sweep(url: str) -> object:
         await db.dispose()
 
 
+@app.command("notify-worker")
+def notify_worker(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due, then exit (tests, cron).")] = False,
+) -> None:
+    """Send the notifications in the outbox (e-mail, SMS, or the log when neither is configured)."""
+    t = target(serving=True)  # the links in messages are signed with SECRET_KEY
+    result = asyncio.run(_notify(t.url, once))
+    typer.echo(str(result))
+
+
+async def _notify(url: str, once: bool) -> object:
+    from src.core.config import get_settings
+    from src.core.database import Database, set_database
+    from src.services.notifications.worker import drain, run_forever
+
+    db = Database(url, pool_size=2)
+    set_database(db)
+    try:
+        if once:
+            return await drain(db)
+        await run_forever(db, get_settings().notify_worker_seconds or 10.0)
+        return None
+    finally:
+        set_database(None)
+        await db.dispose()
+
+
 def _exit_normally_on(*signals: signal.Signals) -> None:
     """Turn these signals into SystemExit so exit hooks run (they stop the embedded PostgreSQL).
 

@@ -1,4 +1,4 @@
-"""Start-up and shut-down: the database pool and the periodic SLA sweep."""
+"""Start-up and shut-down: the database pool, the periodic SLA sweep and the notification worker."""
 
 import asyncio
 import contextlib
@@ -51,15 +51,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     secret_key()  # refuse to start without a usable secret
     db = get_database()
     tune_garbage_collector()
-    interval = get_settings().sla_sweep_seconds
+    settings = get_settings()
+    interval = settings.sla_sweep_seconds
     sweeper = asyncio.create_task(_sweep_forever(interval)) if interval > 0 else None
+    notifier = None
+    if settings.notify_worker_seconds > 0:
+        from src.services.notifications.worker import run_forever
+
+        notifier = asyncio.create_task(run_forever(db, settings.notify_worker_seconds))
     try:
         yield
     finally:
-        if sweeper:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        for task in (sweeper, notifier):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         from src.services.live_events import hub
 
         await hub.stop()

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from src.api.v1 import admin, api_keys, auth, calendar, dashboard, events, export, public, tickets
+from src.api.v1 import admin, api_keys, auth, calendar, dashboard, events, export, notifications, public, tickets
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -12,3 +12,4 @@ router.include_router(events.router)
 router.include_router(export.router)
 router.include_router(api_keys.router)
 router.include_router(public.router)
+router.include_router(notifications.router)
