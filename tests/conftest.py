@@ -33,8 +33,9 @@ TABLES = (
 )
 
 
-# The rate-limit fixtures (`limiter`, `configure`) for every test module that asks for them.
-pytest_plugins = ["tests.api.security_helpers"]
+# The rate-limit fixtures (`limiter`, `configure`) and the mail and SMS servers (`outbox`) for the
+# test modules that ask for them.
+pytest_plugins = ["tests.api.security_helpers", "tests.api.notify_helpers"]
 
 
 def _server_url() -> str:

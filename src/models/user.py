@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, String
@@ -39,9 +39,10 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set when the owner opened the verification link; accounts made by staff or the operator are
-    # verified from the start (the column's default), residents' own registrations are not.
-    # (The database's default; not declared here, so that an explicit None is written as NULL.)
-    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # verified from the start (the default), residents' own registrations are not.
+    email_verified_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, default=lambda: datetime.now(UTC)
+    )
     created_at: Mapped[datetime] = created_at_column()
 
 

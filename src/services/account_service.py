@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core import timesource
 from src.core.errors import AppError
+from src.core.rate_limit import ACCOUNT_REQUESTS_PER_ADDRESS, RateLimited, rate_limit
 from src.core.security import hash_password_async
 from src.models.notification import AccountToken, NotificationKind, TokenPurpose
 from src.models.user import User
@@ -50,10 +51,20 @@ async def send_verification(session: AsyncSession, user: User) -> None:
     await announce_account_message(session, user, NotificationKind.VERIFY_EMAIL, token_id)
 
 
+async def _mailbox_allows(email: str) -> bool:
+    """At most 5 account e-mails an hour reach one mailbox, however many addresses ask for them;
+    past that the request still answers as usual, and nothing is sent."""
+    try:
+        await rate_limit(f"account-mail:{email.strip().lower()}", ACCOUNT_REQUESTS_PER_ADDRESS)
+    except RateLimited:
+        return False
+    return True
+
+
 async def tell_owner(session: AsyncSession, email: str) -> None:
     """Someone registered with an address in use: its owner hears of it, with a password-reset link."""
     owner = await _active_user(session, email)
-    if owner is not None:
+    if owner is not None and await _mailbox_allows(email):
         token_id = await _issue(session, owner, TokenPurpose.PASSWORD_RESET)
         await announce_account_message(session, owner, NotificationKind.ACCOUNT_EXISTS, token_id)
 
@@ -61,7 +72,7 @@ async def tell_owner(session: AsyncSession, email: str) -> None:
 async def request_password_reset(session: AsyncSession, email: str) -> None:
     """Send a reset link when an active account has this address; the caller learns nothing either way."""
     user = await _active_user(session, email)
-    if user is not None:
+    if user is not None and await _mailbox_allows(email):
         token_id = await _issue(session, user, TokenPurpose.PASSWORD_RESET)
         await announce_account_message(session, user, NotificationKind.PASSWORD_RESET, token_id)
 

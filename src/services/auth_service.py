@@ -1,7 +1,7 @@
 """Sign-in, password change and citizen registration. Sign-in and registration run before a
 tenant is known, as the system."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,7 +122,7 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> Regi
         preferred_language=body.preferred_language.value,
         is_active=True,
         password_hash=password_hash,
-        email_verified_at=None,
+        email_verified_at=null(),  # NULL itself: None would take the column's default (verified)
     )
     try:
         # Two registrations racing past email_taken meet the unique index: the loser tells the owner.

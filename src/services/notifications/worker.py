@@ -139,7 +139,7 @@ def compose(row: Any) -> Outgoing:
         raise Undeliverable("no_phone")
     if channel is Channel.EMAIL and kind not in ACCOUNT_KINDS and row.email_verified_at is None:
         raise Undeliverable("email_not_verified")
-    unsubscribe = links.unsubscribe_link(row.recipient_id, kind) if kind in SWITCHABLE_KINDS else None
+    unsubscribe = links.unsubscribe_link(row.id) if kind in SWITCHABLE_KINDS else None
     rendered = messages.render(
         kind, row.language, _params(row), sensitive=bool(row.is_sensitive), unsubscribe_link=unsubscribe
     )
