@@ -54,7 +54,8 @@ class RegistrationAccepted(ORM):
 
 
 class PasswordResetRequest(Strict):
-    email: EmailStr = Field(max_length=254)
+    # Any address an account may hold (staff addresses were not all checked by an e-mail validator).
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
 class PasswordResetConfirm(Strict):

@@ -11,7 +11,7 @@ def _ordered(channels: list[Channel]) -> list[Channel]:
     return [c for c in Channel if c in channels]
 
 
-Channels = Annotated[list[Channel], Field(max_length=len(Channel)), AfterValidator(_ordered)]
+Channels = Annotated[list[Channel], Field(max_length=8), AfterValidator(_ordered)]
 
 
 class NotificationSettings(ORM):
