@@ -225,7 +225,20 @@ def notify_worker(
     once: Annotated[bool, typer.Option("--once", help="Send what is due, then exit (tests, cron).")] = False,
 ) -> None:
     """Send the notifications in the outbox (e-mail, SMS, or the log when neither is configured)."""
-    t = target(serving=True)  # the links in messages are signed with SECRET_KEY
+    import os
+    from pathlib import Path
+
+    from src.core.config import get_settings
+
+    t = target()
+    settings = get_settings()
+    if t.embedded and not settings.secret_key:  # the key `run` uses for the embedded database
+        os.environ["SECRET_KEY"] = bootstrap.stored_secret_key(Path(settings.data_dir))
+        get_settings.cache_clear()
+    try:
+        bootstrap.check_secret_key(get_settings().secret_key)  # the links in messages are signed with it
+    except SetupError as e:
+        raise fail(str(e)) from None
     result = asyncio.run(_notify(t.url, once))
     typer.echo(str(result))
 

@@ -33,6 +33,7 @@ class Mailbox:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     refuse: str | None = None
     refused: int = 0
+    url: str = ""  # SMTP_URL of the server
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refuse:
@@ -55,6 +56,7 @@ class Gateway:
     received: list[dict] = field(default_factory=list)
     authorizations: list[str | None] = field(default_factory=list)
     status: int = 200
+    url: str = ""  # SMS_URL of the gateway
 
     def to(self, phone: str) -> list[str]:
         return [r["message"] for r in self.received if r["to"] == phone]
@@ -62,12 +64,12 @@ class Gateway:
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Mailbox, str]]:
-    box = Mailbox()
     port = free_port()
+    box = Mailbox(url=f"smtp://127.0.0.1:{port}")
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield box, f"smtp://127.0.0.1:{port}"
+        yield box, box.url
     finally:
         controller.stop()
 
@@ -93,8 +95,9 @@ def sms_server() -> Iterator[tuple[Gateway, str]]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    gateway.url = f"http://127.0.0.1:{server.server_address[1]}/messages"
     try:
-        yield gateway, f"http://127.0.0.1:{server.server_address[1]}/messages"
+        yield gateway, gateway.url
     finally:
         server.shutdown()
         server.server_close()
