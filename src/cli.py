@@ -235,9 +235,12 @@ def notify_worker(
     if t.embedded and not settings.secret_key:  # the key `run` uses for the embedded database
         os.environ["SECRET_KEY"] = bootstrap.stored_secret_key(Path(settings.data_dir))
         get_settings.cache_clear()
+    from src.services.notifications.channels import ConfigurationError, senders_from
+
     try:
         bootstrap.check_secret_key(get_settings().secret_key)  # the links in messages are signed with it
-    except SetupError as e:
+        senders_from()
+    except (SetupError, ConfigurationError) as e:
         raise fail(str(e)) from None
     result = asyncio.run(_notify(t.url, once))
     typer.echo(str(result))
@@ -246,6 +249,7 @@ def notify_worker(
 async def _notify(url: str, once: bool) -> object:
     from src.core.config import get_settings
     from src.core.database import Database, set_database
+    from src.services.notifications.channels import senders_from
     from src.services.notifications.worker import drain, run_forever
 
     db = Database(url, pool_size=2)
@@ -253,7 +257,7 @@ async def _notify(url: str, once: bool) -> object:
     try:
         if once:
             return await drain(db)
-        await run_forever(db, get_settings().notify_worker_seconds or 10.0)
+        await run_forever(db, get_settings().notify_worker_seconds or 10.0, senders_from())
         return None
     finally:
         set_database(None)

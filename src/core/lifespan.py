@@ -56,9 +56,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sweeper = asyncio.create_task(_sweep_forever(interval)) if interval > 0 else None
     notifier = None
     if settings.notify_worker_seconds > 0:
+        from src.services.notifications.channels import senders_from
         from src.services.notifications.worker import run_forever
 
-        notifier = asyncio.create_task(run_forever(db, settings.notify_worker_seconds))
+        senders = senders_from()  # a malformed SMTP_URL stops the start, rather than every message later
+        notifier = asyncio.create_task(run_forever(db, settings.notify_worker_seconds, senders))
     try:
         yield
     finally:

@@ -358,3 +358,21 @@ async def test_the_language_is_the_recipients_own(client, db, world, monkeypatch
     await report(client, world.citizen)
     await drain(db)
     assert asked and set(asked) == {"af"}
+
+
+async def test_an_escalation_by_the_sweep_is_a_status_change_residents_hear_of(client, db, world, outbox):
+    from src.models.ticket import Ticket
+    from src.services.escalation_service import run_sweep
+
+    box, _, senders = outbox
+    ticket = await report(client, world.citizen)
+    async with db.system_session() as s:
+        past = timesource.current_time() - timedelta(hours=1)
+        await s.execute(update(Ticket).where(Ticket.id == ticket["id"]).values(sla_response_deadline=past))
+    assert (await run_sweep(db)).escalated == 1
+    await drain(db, senders)
+    subjects = [m["Subject"] for m in box.to(world.citizen.user.email)]
+    assert subjects == [
+        f"We have your report {ticket['tracking_number']}",
+        f"Report {ticket['tracking_number']}: Escalated",
+    ]

@@ -233,9 +233,8 @@ async def drain(
                 result.failed += 1
 
 
-async def run_forever(db: Database, interval: float) -> None:
+async def run_forever(db: Database, interval: float, senders: Mapping[Channel, Sender]) -> None:
     """The worker inside `serve` (and `notify-worker` without --once): drain, wait, again."""
-    senders = senders_from()
     while True:
         try:
             result = await drain(db, senders)
