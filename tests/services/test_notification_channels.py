@@ -44,3 +44,33 @@ def test_each_channel_falls_back_to_the_log():
         Settings(smtp_url="smtp://127.0.0.1:2525", sms_url="https://sms.example.org/send", sms_token="t")
     )
     assert [type(both[c]) for c in Channel] == [SmtpSender, SmsGateway]
+
+
+async def test_smtp_signs_in_with_the_urls_user_and_password():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    from src.models.notification import NotificationKind
+    from src.services.notifications.channels import Outgoing
+    from tests.api.notify_helpers import Mailbox, free_port
+
+    seen: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        assert isinstance(auth_data, LoginPassword)
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"p:ss/word")
+
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False)
+    controller.start()
+    try:
+        sender = SmtpSender(
+            f"smtp://notify%40khanyisa.test:p%3Ass%2Fword@127.0.0.1:{port}", "Khanyisa <k@khanyisa.test>"
+        )
+        await sender.send(Outgoing(7, NotificationKind.RESOLVED, "resident@example.org", "Subject", "Body"))
+    finally:
+        controller.stop()
+    assert seen == [(b"notify@khanyisa.test", b"p:ss/word")]
+    [(rcpt, message)] = box.messages
+    assert rcpt == ["resident@example.org"] and message["Subject"] == "Subject"
