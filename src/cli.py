@@ -245,6 +245,50 @@ async def _retention(url: str) -> int:
         await db.dispose()
 
 
+@app.command("notify-worker")
+def notify_worker(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due, then exit (tests, cron).")] = False,
+) -> None:
+    """Send the notifications in the outbox (e-mail, SMS, or the log when neither is configured)."""
+    import os
+    from pathlib import Path
+
+    from src.core.config import get_settings
+
+    t = target()
+    settings = get_settings()
+    if t.embedded and not settings.secret_key:  # the key `run` uses for the embedded database
+        os.environ["SECRET_KEY"] = bootstrap.stored_secret_key(Path(settings.data_dir))
+        get_settings.cache_clear()
+    from src.services.notifications.channels import ConfigurationError, senders_from
+
+    try:
+        bootstrap.check_secret_key(get_settings().secret_key)  # the links in messages are signed with it
+        senders_from()
+    except (SetupError, ConfigurationError) as e:
+        raise fail(str(e)) from None
+    result = asyncio.run(_notify(t.url, once))
+    typer.echo(str(result))
+
+
+async def _notify(url: str, once: bool) -> object:
+    from src.core.config import get_settings
+    from src.core.database import Database, set_database
+    from src.services.notifications.channels import senders_from
+    from src.services.notifications.worker import drain, run_forever
+
+    db = Database(url, pool_size=2)
+    set_database(db)
+    try:
+        if once:
+            return await drain(db)
+        await run_forever(db, get_settings().notify_worker_seconds or 10.0, senders_from())
+        return None
+    finally:
+        set_database(None)
+        await db.dispose()
+
+
 def _exit_normally_on(*signals: signal.Signals) -> None:
     """Turn these signals into SystemExit so exit hooks run (they stop the embedded PostgreSQL).
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 os.environ["SLA_SWEEP_SECONDS"] = "0"
+os.environ["NOTIFY_WORKER_SECONDS"] = "0"  # tests run the worker themselves
 os.environ.setdefault("COOKIE_SECURE", "false")  # the test client speaks plain http
 # Every test client shares one address; limits are switched on by the tests that exercise them
 # (the `limiter` fixture of tests/api/security_helpers.py).
@@ -26,14 +27,15 @@ from src.core.config import get_settings
 from src.core.database import Database, set_database, sync_url
 
 TABLES = (
-    "sensitive_access_records, sessions, user_write_positions, api_keys, ticket_photos, ticket_followers, "
+    "notification_attempts, notifications, notification_preferences, account_tokens, sensitive_access_records, sessions, user_write_positions, api_keys, ticket_photos, ticket_followers, "
     "nearby_radius, declared_holidays, business_hours, ticket_events, tickets, sla_policies, consents, team_wards, "
     "users, teams, wards, municipalities"
 )
 
 
-# The rate-limit fixtures (`limiter`, `configure`) for every test module that asks for them.
-pytest_plugins = ["tests.api.security_helpers"]
+# The rate-limit fixtures (`limiter`, `configure`) and the mail and SMS servers (`outbox`) for the
+# test modules that ask for them.
+pytest_plugins = ["tests.api.security_helpers", "tests.api.notify_helpers"]
 
 
 def _server_url() -> str:

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     rate_limits: bool = True
     api_docs: bool = True
+    # Notifications: where messages leave (none set: the log channel) and where their links point.
+    smtp_url: str | None = None
+    smtp_from: str = "Khanyisa <no-reply@khanyisa.local>"
+    sms_url: str | None = None
+    sms_token: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    notify_worker_seconds: float = Field(default=10.0, ge=0)
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,4 +1,5 @@
-"""Start-up and shut-down: the database pool, the periodic SLA sweep and the daily retention run."""
+"""Start-up and shut-down: the database pool, the periodic SLA sweep, the daily retention run and the
+notification worker."""
 
 import asyncio
 import contextlib
@@ -69,13 +70,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     secret_key()  # refuse to start without a usable secret
     db = get_database()
     tune_garbage_collector()
-    interval = get_settings().sla_sweep_seconds
+    settings = get_settings()
+    interval = settings.sla_sweep_seconds
     sweeper = asyncio.create_task(_sweep_forever(interval)) if interval > 0 else None
-    retention = asyncio.create_task(_retention_daily()) if get_settings().retention_daily else None
+    retention = asyncio.create_task(_retention_daily()) if settings.retention_daily else None
+    notifier = None
+    if settings.notify_worker_seconds > 0:
+        from src.services.notifications.channels import senders_from
+        from src.services.notifications.worker import run_forever
+
+        senders = senders_from()  # a malformed SMTP_URL stops the start, rather than every message later
+        notifier = asyncio.create_task(run_forever(db, settings.notify_worker_seconds, senders))
     try:
         yield
     finally:
-        for task in (sweeper, retention):
+        for task in (sweeper, retention, notifier):
             if task:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

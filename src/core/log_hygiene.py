@@ -1,16 +1,21 @@
 """Nothing personal in the logs: the access log without query strings, SQL logs without values.
 
 Query strings carry search terms (and, for some links, one-time tokens), so the access log
-records the path only. SQL parameters are kept out by `hide_parameters=True` on every engine
+records the path only; the links of e-mails (password reset, address verification, unsubscribe)
+carry their token in the path, which is logged without it. SQL parameters are kept out by `hide_parameters=True` on every engine
 (src/core/database.py), and the rows SQLAlchemy logs at DEBUG (e-mail addresses, descriptions,
 password hashes) are dropped here, so turning SQL logging on to debug leaks nothing. The error
 handlers log the kind of a failure, never the request body.
 """
 
 import logging
+import re
 
 ACCESS_LOGGER = "uvicorn.access"
 SQL_LOGGER = "sqlalchemy.engine.Engine"
+
+
+LINK_TOKEN = re.compile(r"^(/(?:password-reset|verify-email|unsubscribe)/)[^/]+")
 
 
 class DropQueryStrings(logging.Filter):
@@ -18,8 +23,10 @@ class DropQueryStrings(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = LINK_TOKEN.sub(r"\1{token}", args[2].split("?", 1)[0])
+            if path != args[2]:
+                record.args = (*args[:2], path, *args[3:])
         return True
 
 

@@ -2,6 +2,7 @@ from src.models.api_key import ApiKey
 from src.models.base import Base
 from src.models.calendar import BusinessHours, DeclaredHoliday
 from src.models.municipality import Municipality
+from src.models.notification import AccountToken, Notification, NotificationAttempt, NotificationPreference
 from src.models.session import UserSession
 from src.models.sla_policy import SlaPolicy
 from src.models.team import Team, TeamWard
@@ -10,6 +11,7 @@ from src.models.user import Consent, User, UserRole
 from src.models.ward import Ward
 
 __all__ = [
+    "AccountToken",
     "ApiKey",
     "Base",
     "BusinessHours",
@@ -17,6 +19,9 @@ __all__ = [
     "DeclaredHoliday",
     "Municipality",
     "NearbyRadius",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationPreference",
     "SlaPolicy",
     "Team",
     "TeamWard",

@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, String
@@ -38,6 +38,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the owner opened the verification link; accounts made by staff or the operator are
+    # verified from the start (the default), residents' own registrations are not.
+    email_verified_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, default=lambda: datetime.now(UTC)
+    )
     created_at: Mapped[datetime] = created_at_column()
     # When the account was anonymised (erasure or retention, src/services/data_subject.py).
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

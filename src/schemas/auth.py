@@ -39,15 +39,32 @@ class RegisterRequest(Strict):
     consent: StrictBool
 
 
-class RegisteredUser(ORM):
-    id: uuid.UUID
+class RegistrationAccepted(ORM):
+    """The answer to a registration: what was asked for, nothing from the database, so that an
+    address already in use answers exactly like a new one (its owner is told by e-mail)."""
+
     email: str
     full_name: str
     phone: str | None
     role: str
     municipality_id: uuid.UUID
     preferred_language: str
-    is_active: bool
+    is_active: bool = True
+    email_verified: bool = False
+
+
+class PasswordResetRequest(Strict):
+    # Any address an account may hold (staff addresses were not all checked by an e-mail validator).
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class PasswordResetConfirm(Strict):
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: Password
+
+
+class Accepted(ORM):
+    detail: str
 
 
 class PasswordChange(Strict):

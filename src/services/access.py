@@ -86,6 +86,8 @@ def visible_tickets(p: Principal, purpose: Purpose = Purpose.LIST) -> Select[Tic
 
 
 FOLLOWERS = (CITIZEN,)
+# Whoever can report or follow hears of those reports, so chooses how (ward councillors can do neither).
+NOTIFICATION_RECIPIENTS = REPORTER_ROLES
 OPEN_REPORT_COLUMNS = ("id", "tracking_number", "category", "status", "distance_m", "created_at", "followers")
 
 

@@ -1,18 +1,19 @@
 """Sign-in, password change and citizen registration. Sign-in and registration run before a
 tenant is known, as the system."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.database import get_database
-from src.core.errors import Conflict, Invalid, NotFound, Unauthorized
+from src.core.errors import Invalid, NotFound, Unauthorized
 from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, RateLimited, count_failure_first, forgive
 from src.core.security import hash_password_async, verify_password_async
 from src.models.municipality import Municipality
 from src.models.user import User, UserRole
-from src.schemas.auth import PasswordChange, RegisterRequest
-from src.services import access, consent_service, session_service, totp_service
-from src.services.admin_support import flush_or_conflict
+from src.schemas.auth import PasswordChange, RegisterRequest, RegistrationAccepted
+from src.services import access, account_service, consent_service, session_service, totp_service
+from src.services.admin_support import constraint_name
 from src.services.principal import Principal
 from src.services.session_service import Client
 
@@ -83,7 +84,12 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
     return bool(found)
 
 
-async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User:
+async def register_citizen(session: AsyncSession, body: RegisterRequest) -> RegistrationAccepted:
+    """A new account, or, for an address already in use, a message to its owner instead.
+
+    Both answer the same (nothing in the answer comes from the database but the municipality the
+    caller named) and both hash the password, so neither the answer nor its timing reveals
+    whether the address has an account."""
     if body.consent is not True:
         raise Invalid("Consent to the processing of your information is required (POPIA).", "consent_required")
     mun = await session.scalar(
@@ -92,8 +98,18 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User
     if mun is None:
         raise NotFound("Municipality not found.", "municipality_not_found")
     email = body.email.lower()
+    accepted = RegistrationAccepted(
+        email=email,
+        full_name=body.full_name,
+        phone=body.phone,
+        role=UserRole.CITIZEN.value,
+        municipality_id=mun.id,
+        preferred_language=body.preferred_language.value,
+    )
+    password_hash = await hash_password_async(body.password)
     if await email_taken(session, email):
-        raise Conflict("An account with this email already exists.", "email_taken")
+        await account_service.tell_owner(session, email)
+        return accepted
     user = User(
         municipality_id=mun.id,
         email=email,
@@ -102,12 +118,19 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User
         role=UserRole.CITIZEN.value,
         preferred_language=body.preferred_language.value,
         is_active=True,
-        password_hash=await hash_password_async(body.password),
+        password_hash=password_hash,
+        email_verified_at=null(),  # NULL itself: None would take the column's default (verified)
     )
-    session.add(user)
-    # Two registrations racing past email_taken meet the unique index: the loser gets the same 409.
-    await flush_or_conflict(
-        session, {"uq_users_email": Conflict("An account with this email already exists.", "email_taken")}
-    )
+    try:
+        # Two registrations racing past email_taken meet the unique index: the loser tells the owner.
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError as exc:
+        if constraint_name(exc) != "uq_users_email":
+            raise
+        await account_service.tell_owner(session, email)
+        return accepted
     await consent_service.record_at_registration(session, user)
-    return user
+    await account_service.send_verification(session, user)
+    return accepted

@@ -27,6 +27,7 @@ from src.schemas.data_subject import (
     SessionData,
 )
 from src.services import access, access_records, consent_service
+from src.services.notifications import preferences
 from src.services.principal import Principal
 from src.services.ticket_events import record_event
 from src.services.ticket_service import detail_response
@@ -34,9 +35,11 @@ from src.services.ticket_service import detail_response
 OPENED = "opened"
 
 
-def notification_settings(p: Principal) -> dict[str, Any]:
-    """The caller's notification settings. None are kept yet: this is where they will be read."""
-    return {}
+async def notification_settings(session: AsyncSession, p: Principal) -> dict[str, Any]:
+    """The caller's channels per kind of message; empty for a role that receives none."""
+    if p.role not in access.NOTIFICATION_RECIPIENTS:
+        return {}
+    return (await preferences.settings_of(session, p.municipality_id, p.id)).model_dump(mode="json")
 
 
 async def my_data(session: AsyncSession, p: Principal) -> MyData:
@@ -53,7 +56,7 @@ async def my_data(session: AsyncSession, p: Principal) -> MyData:
         ],
         reports=reports,
         follows=await _follows(session, p),
-        notification_settings=notification_settings(p),
+        notification_settings=await notification_settings(session, p),
         sessions=await _sessions(session, p),
         sensitive_reads=await _sensitive_reads(session, p, [t for t in tickets if t.is_sensitive]),
     )

@@ -35,6 +35,7 @@ from src.core.database import get_database
 from src.core.errors import Conflict, Invalid, NotFound
 from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, count_failure_first, forgive
 from src.core.security import verify_password_async
+from src.models.notification import AccountToken, Notification, NotificationPreference, NotificationStatus
 from src.models.team import Team
 from src.models.ticket import TicketFollower
 from src.models.user import User
@@ -91,6 +92,7 @@ async def anonymise(session: AsyncSession, municipality_id: uuid.UUID, user_id: 
     await session.execute(
         update(Team).where(Team.municipality_id == municipality_id, Team.manager_id == user_id).values(manager_id=None)
     )
+    await _stop_messages(session, municipality_id, user_id, now)
     consents = await consent_service.withdraw_all(session, municipality_id, user_id, now)
     sessions = await session_service.end_all(session, municipality_id, user_id)
     user.full_name = ERASED_NAME
@@ -100,6 +102,7 @@ async def anonymise(session: AsyncSession, municipality_id: uuid.UUID, user_id: 
     user.totp_secret = None
     user.totp_enabled = False
     user.is_active = False
+    user.email_verified_at = None
     user.erased_at = now
     await session.flush()
     return Erasure(
@@ -109,6 +112,34 @@ async def anonymise(session: AsyncSession, municipality_id: uuid.UUID, user_id: 
         consents_withdrawn=consents,
         sessions_ended=sessions,
         follows_removed=int(getattr(follows, "rowcount", 0) or 0),
+    )
+
+
+async def _stop_messages(session: AsyncSession, municipality_id: uuid.UUID, user_id: uuid.UUID, now: datetime) -> None:
+    """Nothing more reaches the person: messages still waiting are given up (kept, as the record of
+    what was due), their e-mail links stop working and their choices of channel are forgotten."""
+    await session.execute(
+        update(Notification)
+        .where(
+            Notification.municipality_id == municipality_id,
+            Notification.recipient_id == user_id,
+            Notification.status == NotificationStatus.PENDING,
+        )
+        .values(status=NotificationStatus.FAILED, last_error="recipient_erased", locked_until=None)
+    )
+    await session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.municipality_id == municipality_id,
+            AccountToken.user_id == user_id,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    await session.execute(
+        delete(NotificationPreference).where(
+            NotificationPreference.municipality_id == municipality_id, NotificationPreference.user_id == user_id
+        )
     )
 
 

@@ -1,4 +1,5 @@
-"""The audit trail: one append-only event per change, written in the change's transaction."""
+"""The audit trail: one append-only event per change, written in the change's transaction,
+with the notifications it causes."""
 
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ from src.models.ticket import Ticket, TicketEvent
 from src.models.user import User
 from src.schemas.ticket import TicketEventResponse
 from src.services import citizen_view
+from src.services.notifications.outbox import announce_event
 from src.services.principal import Principal
 from src.services.sensitive_text import protect_event_data
 
@@ -26,16 +28,17 @@ def jsonable(value: Any) -> Any:
 async def record_event(
     session: AsyncSession, ticket: Ticket, kind: EventKind, actor_id: uuid.UUID | None, **data: Any
 ) -> None:
-    session.add(
-        TicketEvent(
-            municipality_id=ticket.municipality_id,
-            ticket_id=ticket.id,
-            actor_id=actor_id,
-            kind=kind,
-            data=protect_event_data(ticket, {k: jsonable(v) for k, v in data.items()}),
-        )
+    event = TicketEvent(
+        municipality_id=ticket.municipality_id,
+        ticket_id=ticket.id,
+        actor_id=actor_id,
+        kind=kind,
+        data=protect_event_data(ticket, {k: jsonable(v) for k, v in data.items()}),
     )
+    session.add(event)
     await session.flush()
+    # Those who hear of the change are told in the same transaction (the outbox).
+    await announce_event(session, ticket, event)
 
 
 async def history(session: AsyncSession, ticket: Ticket, viewer: Principal | None = None) -> list[TicketEventResponse]:

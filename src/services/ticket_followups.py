@@ -58,8 +58,8 @@ async def mark_duplicate(
     duplicate.status, duplicate.closed_at, duplicate.updated_at = TicketStatus.CLOSED, now, now
     duplicate.duplicate_of = original.id
     stamp_response(duplicate, now)
-    moved = await _move_followers(session, p, duplicate, original)
     await session.flush()
+    # The duplicate's event first: its notifications go to its people while they still follow it.
     await record_event(
         session,
         duplicate,
@@ -69,6 +69,7 @@ async def mark_duplicate(
         tracking_number=original.tracking_number,
         **{"from": previous.value, "to": "closed"},
     )
+    moved = await _move_followers(session, p, duplicate, original)
     await record_event(
         session,
         original,

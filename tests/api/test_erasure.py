@@ -34,6 +34,8 @@ async def _reporter_with_history(client, factory, world):
     neighbour = await factory.user(world.municipality, UserRole.CITIZEN)
     theirs = await report(client, neighbour)
     assert (await client.post(f"{API}/tickets/{theirs['id']}/follow", headers=world.citizen.headers)).status_code == 200
+    off = await client.put(f"{API}/me/notifications", json={"reopened": []}, headers=world.citizen.headers)
+    assert off.status_code == 200, off.text
     second_session = await factory.session_token(world.citizen.user)
     return water, gbv, theirs, second_session
 
@@ -86,6 +88,13 @@ async def _assert_erased(client, db, world, water, gbv, theirs, events_before, f
     assert await snapshot(db, f"SELECT user_id FROM ticket_followers WHERE user_id = '{world.citizen.id}'") == []
     assert (await snapshot(db, EVENTS))[: len(events_before)] == events_before
     assert await _figures(client, world) == figures_before
+    # Nothing more reaches them: waiting messages given up, their choices of channel forgotten.
+    mine = f"recipient_id = '{world.citizen.id}'"
+    assert await snapshot(db, f"SELECT status FROM notifications WHERE {mine} AND status = 'pending'") == []
+    assert await snapshot(
+        db, f"SELECT count(*) FROM notifications WHERE {mine} AND last_error = 'recipient_erased'"
+    ) != [(0,)]
+    assert await snapshot(db, f"SELECT kind FROM notification_preferences WHERE user_id = '{world.citizen.id}'") == []
 
 
 async def test_a_resident_erases_themselves(client, db, factory, world):

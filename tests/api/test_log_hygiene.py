@@ -92,9 +92,12 @@ async def test_the_access_log_records_paths_without_query_strings(db, world, cap
             r = await c.get(f"{API}/tickets", params={"search": SEARCH_TERM}, headers=world.manager.headers)
             assert r.status_code == 200
             await c.get("/reset-password", params={"token": "one-time-secret-token"})
+            for link in ("/password-reset/", "/verify-email/", "/unsubscribe/"):
+                await c.get(link + "one-time-secret-token.sig")
     finally:
         server.should_exit = True
         await serving
     access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
     assert any(f"GET {API}/tickets HTTP/1.1" in line and "200" in line for line in access), access
     assert not any(SEARCH_TERM in line or "one-time-secret-token" in line or "?" in line for line in access)
+    assert any("GET /password-reset/{token} HTTP/1.1" in line and "400" in line for line in access), access

@@ -25,6 +25,8 @@ async def _scene(client, factory, world):
 
 async def test_a_resident_receives_everything_held_about_them(client, factory, world):
     water, gbv, theirs, neighbour = await _scene(client, factory, world)
+    off = await client.put(f"{ME}/notifications", json={"resolved": []}, headers=world.citizen.headers)
+    assert off.status_code == 200, off.text
     r = await client.get(f"{ME}/data", headers=world.citizen.headers)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -66,7 +68,13 @@ async def test_a_resident_receives_everything_held_about_them(client, factory, w
     assert reports[0]["history"][0]["data"] == {"from": "open", "to": "in_progress"}  # the internal note is left out
     assert reports[0]["history"][0]["actor_id"] is None and reports[0]["assigned_to"] is None
     assert [f["ticket_id"] for f in body["follows"]] == [theirs["id"]]
-    assert body["notification_settings"] == {}
+    assert body["notification_settings"] == {
+        "report_received": ["email"],
+        "status_changed": ["email"],
+        "resolved": [],  # turned off before the request
+        "marked_duplicate": ["email"],
+        "reopened": ["email"],
+    }
     assert [(s["address"], s["user_agent"], s["ended_at"]) for s in body["sessions"]] == [("127.0.0.1", "pytest", None)]
     # Who received the GBV report: roles and times, no names, no ids.
     reads = [(x["ticket_id"], x["tracking_number"], x["role"], x["how"]) for x in body["sensitive_reads"]]

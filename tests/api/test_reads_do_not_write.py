@@ -142,6 +142,10 @@ def concrete(path: str, queries: list[str], world, tickets: dict[str, str]) -> l
         "user_id": [str(world.field_worker.id)],
         "code": [world.municipality.code],
         "photo_id": [tickets["photo"]],
+        # The links of e-mails: with a link that is not valid they change nothing. A valid one is
+        # meant to act on a GET (unsubscribe, confirm an address: tests/api/test_accounts_by_email.py),
+        # on preferences and accounts only, never on ticket data.
+        "token": ["1.not-a-signed-link", "0" * 32 + ".not-a-signed-link"],
     }
     paths = [path]
     for name in re.findall(r"{(\w+)}", path):

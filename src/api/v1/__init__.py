@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from src.api.v1 import admin, api_keys, auth, calendar, dashboard, events, export, me, public, tickets
+from src.api.v1 import admin, api_keys, auth, calendar, dashboard, events, export, me, notifications, public, tickets
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -13,3 +13,4 @@ router.include_router(events.router)
 router.include_router(export.router)
 router.include_router(api_keys.router)
 router.include_router(public.router)
+router.include_router(notifications.router)

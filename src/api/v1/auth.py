@@ -6,16 +6,19 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from src.api.deps import CurrentUser, SessionDep, request_client
 from src.schemas.auth import (
+    Accepted,
     MeResponse,
     PasswordChange,
-    RegisteredUser,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RegisterRequest,
+    RegistrationAccepted,
     SessionResponse,
     TokenResponse,
     TotpCode,
     TotpEnrolment,
 )
-from src.services import auth_service, session_service, totp_service
+from src.services import account_service, auth_service, session_service, totp_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -49,9 +52,28 @@ async def me(user: CurrentUser) -> MeResponse:
     )
 
 
-@router.post("/register", response_model=RegisteredUser, status_code=status.HTTP_201_CREATED)
-async def register(body: RegisterRequest, session: SessionDep) -> RegisteredUser:
-    return RegisteredUser.model_validate(await auth_service.register_citizen(session, body))
+@router.post("/register", response_model=RegistrationAccepted, status_code=status.HTTP_201_CREATED)
+async def register(body: RegisterRequest, session: SessionDep) -> RegistrationAccepted:
+    """Register a resident; a verification link (valid 24 hours) goes to the address. An address
+    already in use answers the same, and its owner is told instead."""
+    return await auth_service.register_citizen(session, body)
+
+
+RESET_ACCEPTED = "If an account uses this address, a link to choose a new password is on its way."
+
+
+@router.post("/password-reset", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)
+async def password_reset(body: PasswordResetRequest, session: SessionDep) -> Accepted:
+    """E-mail a single-use link (valid 30 minutes) to choose a new password; answers the same for any address."""
+    await account_service.request_password_reset(session, body.email)
+    return Accepted(detail=RESET_ACCEPTED)
+
+
+@router.post("/password-reset/confirm", status_code=status.HTTP_204_NO_CONTENT)
+async def password_reset_confirm(body: PasswordResetConfirm, session: SessionDep) -> Response:
+    """Set a new password with a reset link's token; every session of the account ends."""
+    await account_service.confirm_password_reset(session, body.token, body.password)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -273,13 +273,16 @@ def seed_demo(
         replica = _quiet_triggers(conn)
         [(empty,)] = conn.execute(
             "SELECT NOT EXISTS (SELECT 1 FROM tickets) AND NOT EXISTS (SELECT 1 FROM ticket_events)"
+            " AND NOT EXISTS (SELECT 1 FROM notifications)"
         ).fetchall()
         indexes = _secondary_indexes(conn)
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")
         if empty:
             # lets COPY FREEZE write all-visible pages; the tables referring to tickets are empty with it
-            conn.execute("TRUNCATE tickets, ticket_events, ticket_followers, ticket_photos")
+            conn.execute(
+                "TRUNCATE tickets, ticket_events, ticket_followers, ticket_photos, notifications, notification_attempts"
+            )
         conn.execute("CREATE TEMP TABLE seed_managers (municipality_id uuid, manager_id uuid) ON COMMIT DROP")
         builder = _Builder(conn, rng, password_hash)
         places = []
