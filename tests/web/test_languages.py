@@ -44,6 +44,7 @@ async def test_a_resident_who_prefers_isizulu_reads_their_pages_in_isizulu(clien
     assert '<label for="r-category">Uhlobo</label>' in page and ">Amanzi</option>" in page
     assert '<span class="status status-resolved">Kuxazululiwe</span>' in page
     assert "My reports" not in page and "Report a problem" not in page
+    assert 'data-finding="Kufunwa lapho ukhona…"' in page  # the words the page's script shows
     # the switch marks the language in use
     assert 'value="zu" lang="zu" class="link-button" aria-pressed="true">isiZulu</button>' in page
     assert 'value="en" lang="en" class="link-button" aria-pressed="false">English</button>' in page
