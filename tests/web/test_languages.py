@@ -49,8 +49,8 @@ async def test_a_resident_who_prefers_isizulu_reads_their_pages_in_isizulu(clien
     assert 'value="zu" lang="zu" class="link-button" aria-pressed="true">isiZulu</button>' in page
     assert 'value="en" lang="en" class="link-button" aria-pressed="false">English</button>' in page
     detail = (await client.get(f"/tickets/{ticket_id}")).text
-    assert "Kubikwe njengo-Amanzi." in detail  # the timeline's words for residents
-    assert "Kusuka ku-Kuvuliwe kuya ku-Kuxazululiwe." in detail
+    assert "Kubikwe ngohlobo: Amanzi." in detail  # the timeline's words for residents
+    assert "Isimo: Kuvuliwe → Kuxazululiwe." in detail
     assert ">Vula kabusha umbiko wami</button>" in detail and '<h2 id="history-heading">Umlando</h2>' in detail
     gbv = (await client.get("/reports/gbv")).text
     assert "Yizikhulu zokuxhumana zamaphoyisa (SAPS) zikamasipala wakho kuphela, nawe." in gbv
