@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -117,8 +117,14 @@ def page_language(request: Request, principal: Principal | None = None) -> str:
 
 
 def _here(request: Request) -> str:
-    """Where the language switch brings the reader back to: this page, query included."""
-    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """Where the language switch brings the reader back to: this page, query included. A page
+    answering a form (a refusal shown again) has no address of its own: the page the form was on."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
 
 
 R = TypeVar("R", bound=Response)

@@ -153,6 +153,19 @@ async def test_the_switch_works_for_an_anonymous_visitor(client, db):
     assert r.status_code == 303 and f"{LANG_COOKIE}=zu" in r.headers["set-cookie"]
 
 
+async def test_a_page_answering_a_form_switches_back_to_the_page_the_form_was_on(client, db, world):
+    sign_in(client, world.citizen)
+    token = await form_token(client, "/reports")
+    refused = await client.post(
+        "/reports", data={"category": "", "csrf_token": token}, headers={"Referer": "http://test/reports?page=0"}
+    )
+    assert refused.status_code == 422 and 'name="next" value="/reports?page=0"' in refused.text
+    elsewhere = await client.post(
+        "/reports", data={"category": "", "csrf_token": token}, headers={"Referer": "https://evil.example/reports"}
+    )
+    assert elsewhere.status_code == 422 and 'name="next" value="/"' in elsewhere.text
+
+
 async def test_the_switch_refuses_a_form_without_its_csrf_token(client, db, world):
     sign_in(client, world.citizen)
     await form_token(client, "/reports")
