@@ -220,6 +220,31 @@ async def _sweep(url: str) -> object:
         await db.dispose()
 
 
+@app.command()
+def retention() -> None:
+    """Anonymise the residents whose reports were all closed more than RETENTION_YEARS ago."""
+    t = target()
+    try:
+        bootstrap.ensure_data_encryption_key(t)  # a sensitive report's replaced text is sealed
+    except SetupError as e:
+        raise fail(str(e)) from None
+    count = asyncio.run(_retention(t.url))
+    typer.echo(f"{count} people anonymised")
+
+
+async def _retention(url: str) -> int:
+    from src.core.database import Database, set_database
+    from src.services.retention import run_retention
+
+    db = Database(url, pool_size=2)
+    set_database(db)
+    try:
+        return await run_retention(db)
+    finally:
+        set_database(None)
+        await db.dispose()
+
+
 def _exit_normally_on(*signals: signal.Signals) -> None:
     """Turn these signals into SystemExit so exit hooks run (they stop the embedded PostgreSQL).
 

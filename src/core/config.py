@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     data_encryption_old_keys: str | None = None
     access_token_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
     sla_sweep_seconds: float = Field(default=60.0, ge=0)
+    # Residents whose reports were all closed this many years ago are anonymised (src/services/retention.py).
+    retention_years: int = Field(default=5, ge=1, le=100)
+    # Whether each server process runs retention once a day (off when `khanyisa retention` runs from cron).
+    retention_daily: bool = True
     data_dir: str = ".data"
     media_dir: str = ".data/media"  # ticket photos, outside the database
     # None means "decide from the deployment": Secure cookies and HSTS whenever DATABASE_URL is set.

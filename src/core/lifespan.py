@@ -1,4 +1,4 @@
-"""Start-up and shut-down: the database pool and the periodic SLA sweep."""
+"""Start-up and shut-down: the database pool, the periodic SLA sweep and the daily retention run."""
 
 import asyncio
 import contextlib
@@ -29,6 +29,24 @@ async def _sweep_forever(interval: float) -> None:
             log.exception("sla sweep failed; will retry")
 
 
+RETENTION_EVERY = 24 * 60 * 60.0  # seconds: retention runs once a day in each process
+RETENTION_FIRST_DELAY = 10 * 60.0  # the first run waits until the service has settled after a start
+
+
+async def _retention_daily(first_delay: float = RETENTION_FIRST_DELAY, every: float = RETENTION_EVERY) -> None:
+    """Anonymise residents past retention once a day; a failure is logged (by its kind only, never
+    with data) and the next day's run tries again."""
+    from src.services.retention import run_retention
+
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            await run_retention(get_database())
+        except Exception as exc:
+            log.error("retention run failed (%s); will retry tomorrow", exc.__class__.__name__)
+        await asyncio.sleep(every)
+
+
 # Objects allocated (net of those freed) before the youngest generation is collected; Python's
 # default is 700. Requests in flight hold thousands of objects each (rows, models, coroutines),
 # so at 700 the collector ran every few requests and traversed all of them again each time: a
@@ -53,13 +71,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     tune_garbage_collector()
     interval = get_settings().sla_sweep_seconds
     sweeper = asyncio.create_task(_sweep_forever(interval)) if interval > 0 else None
+    retention = asyncio.create_task(_retention_daily()) if get_settings().retention_daily else None
     try:
         yield
     finally:
-        if sweeper:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+        for task in (sweeper, retention):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         from src.services.live_events import hub
 
         await hub.stop()

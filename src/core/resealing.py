@@ -7,28 +7,37 @@ content: only the stored form of their `note` and `reason` changes, so the appen
 set aside for the duration of the transaction and restored before it commits.
 """
 
+import uuid
 from collections.abc import Callable
 from enum import StrEnum
 
 from sqlalchemy import Connection, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from src.core import sealing
 
 TEXT_FIELDS = ("description", "address", "escalation_reason")
 EVENT_FIELDS = ("note", "reason")
+BATCH = 1000  # tickets read, and written back, per round trip
 TICKETS = text(
-    "SELECT id, description, address, escalation_reason FROM tickets WHERE is_sensitive ORDER BY id FOR UPDATE"
+    "SELECT id, municipality_id, description, address, escalation_reason FROM tickets "
+    "WHERE is_sensitive AND id > :after ORDER BY id LIMIT :limit FOR UPDATE"
 )
 UPDATE_TICKET = text(
     "UPDATE tickets SET description = :description, address = :address, escalation_reason = :escalation_reason "
     "WHERE id = :id"
 )
 DROP_POINT = text("UPDATE tickets SET latitude = NULL, longitude = NULL WHERE is_sensitive AND latitude IS NOT NULL")
+# Both arrays, so the (municipality_id, ticket_id) index serves the lookup.
 EVENTS = text(
-    "SELECT id, data FROM ticket_events WHERE ticket_id = :ticket AND (data ? 'note' OR data ? 'reason') FOR UPDATE"
+    "SELECT id, ticket_id, data FROM ticket_events "
+    "WHERE municipality_id = ANY(:municipalities) AND ticket_id = ANY(:tickets) "
+    "AND (data ? 'note' OR data ? 'reason') ORDER BY id FOR UPDATE"
+).bindparams(
+    bindparam("municipalities", type_=ARRAY(UUID(as_uuid=True))), bindparam("tickets", type_=ARRAY(UUID(as_uuid=True)))
 )
 UPDATE_EVENT = text("UPDATE ticket_events SET data = :data WHERE id = :id").bindparams(bindparam("data", type_=JSONB))
+FIRST_ID = uuid.UUID(int=0)
 
 
 class Mode(StrEnum):
@@ -51,18 +60,44 @@ def _transform(mode: Mode, description: str | None) -> Callable[[str], str]:
 
 
 def reseal(conn: Connection, mode: Mode) -> int:
-    """Apply `mode` to every sensitive ticket and its events; the number of tickets."""
+    """Apply `mode` to every sensitive ticket and its events; the number of tickets.
+
+    Tickets are read in batches of `BATCH` in id order, their events with one query per batch,
+    and each batch is written back with one executemany per table; all in the caller's one
+    transaction."""
     conn.execute(text("ALTER TABLE ticket_events DISABLE TRIGGER ticket_events_no_update"))
-    tickets = conn.execute(TICKETS).all()
-    for row in tickets:
-        change = _transform(mode, row.description)
-        values = {f: change(getattr(row, f)) if getattr(row, f) else getattr(row, f) for f in TEXT_FIELDS}
-        conn.execute(UPDATE_TICKET, {"id": row.id, **values})
-        for event_id, data in conn.execute(EVENTS, {"ticket": row.id}).all():
+    after, count = FIRST_ID, 0
+    while True:
+        tickets = conn.execute(TICKETS, {"after": after, "limit": BATCH}).all()
+        if not tickets:
+            break
+        count += len(tickets)
+        after = tickets[-1].id
+        changes = {row.id: _transform(mode, row.description) for row in tickets}
+        conn.execute(
+            UPDATE_TICKET,
+            [
+                {
+                    "id": row.id,
+                    **{
+                        f: changes[row.id](getattr(row, f)) if getattr(row, f) else getattr(row, f) for f in TEXT_FIELDS
+                    },
+                }
+                for row in tickets
+            ],
+        )
+        events = conn.execute(
+            EVENTS, {"municipalities": sorted({row.municipality_id for row in tickets}), "tickets": list(changes)}
+        ).all()
+        updates = []
+        for event_id, ticket_id, data in events:
+            change = changes[ticket_id]
             new = {k: change(v) if k in EVENT_FIELDS and isinstance(v, str) and v else v for k, v in data.items()}
             if new != data:
-                conn.execute(UPDATE_EVENT, {"id": event_id, "data": new})
+                updates.append({"id": event_id, "data": new})
+        if updates:
+            conn.execute(UPDATE_EVENT, updates)
     if mode is Mode.SEAL:
         conn.execute(DROP_POINT)
     conn.execute(text("ALTER TABLE ticket_events ENABLE TRIGGER ticket_events_no_update"))
-    return len(tickets)
+    return count

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, DateTime, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,16 +39,29 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = created_at_column()
+    # When the account was anonymised (erasure or retention, src/services/data_subject.py).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ConsentPurpose(StrEnum):
+    """What a resident agrees to at registration (POPIA): the terms of the service (processing
+    their information to handle their reports), and the processing of special personal
+    information (a GBV report is one)."""
+
+    TERMS = "terms"
+    SPECIAL_INFORMATION = "special_information"
 
 
 class Consent(Base):
-    """A POPIA consent: who agreed, when, and to what purpose."""
+    """A POPIA consent as a record: who agreed to what purpose, in which version of its text,
+    when, and when they withdrew it (the row stays)."""
 
     __tablename__ = "consents"
 
     id: Mapped[uuid.UUID] = uuid_pk()
     municipality_id: Mapped[uuid.UUID] = municipality_fk()
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    purpose: Mapped[str] = mapped_column(String(200))
-    policy_version: Mapped[str] = mapped_column(String(32))
-    granted_at: Mapped[datetime] = created_at_column()
+    purpose: Mapped[ConsentPurpose] = mapped_column(enum_column(ConsentPurpose, 200))
+    version: Mapped[str] = mapped_column(String(32))
+    given_at: Mapped[datetime] = created_at_column()
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

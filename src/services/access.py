@@ -5,17 +5,18 @@ row-level security in PostgreSQL backs the same rules. Invisible or foreign reco
 """
 
 import uuid
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, null, or_, select, true
 
 from src.core.database import TenantContext
 from src.core.errors import Conflict, Forbidden, NotFound
 from src.models.enums import SERVICE_CATEGORIES, TicketCategory, TicketStatus
 from src.models.session import UserSession
 from src.models.ticket import Ticket
-from src.models.user import UserRole
+from src.models.user import User, UserRole
 from src.services.principal import Principal
 
 ADMIN = UserRole.ADMIN
@@ -222,3 +223,59 @@ TOTP_REQUIRABLE = (ADMIN, SAPS)  # the roles a municipality may oblige to use TO
 def own_sessions(p: Principal) -> ColumnElement[bool]:
     """Anyone may list and end their own sessions, and nobody else's (another's id is a 404)."""
     return and_(UserSession.municipality_id == p.municipality_id, UserSession.user_id == p.id)
+
+
+# -- data-subject rights -------------------------------------------------------------------
+CONSENT_HOLDERS = (CITIZEN,)  # registration records consents for residents; they may withdraw them
+SELF_ERASERS = (CITIZEN,)  # staff accounts are erased by an administrator of their municipality
+ERASERS = ADMINISTRATORS
+
+
+def reported_by(
+    municipality_id: uuid.UUID, user_id: uuid.UUID, *, sensitive: bool | None = None
+) -> list[ColumnElement[bool]]:
+    """The tickets a person reported: what their data-subject requests (access, erasure, consent
+    withdrawal) are about, whoever acts for them; optionally only the sensitive or the other ones."""
+    conds = [Ticket.municipality_id == municipality_id, Ticket.reporter_id == user_id]
+    if sensitive is not None:
+        conds.append(Ticket.is_sensitive.is_(sensitive))
+    return conds
+
+
+def reported_tickets(municipality_id: uuid.UUID, user_id: uuid.UUID) -> Select[Ticket]:
+    """The person's own reports, newest first (row-level security shows a reporter their own)."""
+    return (
+        select(Ticket)
+        .where(and_(*reported_by(municipality_id, user_id)))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    )
+
+
+def ensure_may_erase(p: Principal, user_id: uuid.UUID) -> None:
+    """Administrators erase the accounts of their municipality, never their own (the municipality
+    could be left with nobody to administer it)."""
+    require_role(p, ERASERS)
+    if user_id == p.id:
+        raise Conflict("You cannot erase your own administrator account.", "self_lockout")
+
+
+def reporters_past_retention(cutoff: datetime) -> Select[uuid.UUID, uuid.UUID]:
+    """Retention, across every municipality (a system job): the residents, not yet erased, who
+    reported at least one ticket, and all of whose tickets were closed before `cutoff` (none open
+    or resolved, none closed since). Staff accounts are never retention-erased."""
+    newer = and_(
+        Ticket.municipality_id == User.municipality_id,
+        Ticket.reporter_id == User.id,
+        or_(Ticket.status != TicketStatus.CLOSED, Ticket.closed_at.is_(None), Ticket.closed_at >= cutoff),
+    )
+    reported = and_(Ticket.municipality_id == User.municipality_id, Ticket.reporter_id == User.id)
+    return (
+        select(User.municipality_id, User.id)
+        .where(
+            User.role == CITIZEN,
+            User.erased_at.is_(None),
+            exists().where(reported),
+            ~exists().where(newer),
+        )
+        .order_by(User.municipality_id, User.id)
+    )

@@ -78,3 +78,27 @@ async def account_for_list(
 ) -> None:
     answer = Answer.SEARCH if params.search else Answer.LIST
     await account_for(session, p, answer, query_of(params), sensitive_ids(tickets))
+
+
+TOUCHING = text(
+    "SELECT role, at, answer, ticket_ids FROM sensitive_access_records "
+    "WHERE municipality_id = :municipality_id AND ticket_ids && :ticket_ids ORDER BY at, id"
+).bindparams(bindparam("ticket_ids", type_=ARRAY(UUID(as_uuid=True))))
+
+
+async def records_touching(
+    municipality_id: uuid.UUID, ticket_ids: list[uuid.UUID]
+) -> list[tuple[str, Any, str, uuid.UUID]]:
+    """(role, at, answer, ticket id) for every record that carried one of `ticket_ids`: what a
+    reporter learns about who received their own sensitive reports (src/services/data_subject.py).
+
+    Row-level security lets only admins read the records, so this one read runs as the owner; the
+    caller passes only ids its own transaction showed to be the reporter's. Readers are given by
+    role, never by name or id.
+    """
+    if not ticket_ids:
+        return []
+    wanted = set(ticket_ids)
+    async with get_database().system_session() as owner:
+        rows = (await owner.execute(TOUCHING, {"municipality_id": municipality_id, "ticket_ids": ticket_ids})).all()
+    return [(r.role, r.at, r.answer, tid) for r in rows for tid in r.ticket_ids if tid in wanted]

@@ -10,15 +10,12 @@ from src.core.i18n import N_
 from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, RateLimited, count_failure_first, forgive
 from src.core.security import hash_password_async, verify_password_async
 from src.models.municipality import Municipality
-from src.models.user import Consent, User, UserRole
+from src.models.user import User, UserRole
 from src.schemas.auth import PasswordChange, RegisterRequest
-from src.services import access, session_service, totp_service
+from src.services import access, consent_service, session_service, totp_service
 from src.services.admin_support import flush_or_conflict
 from src.services.principal import Principal
 from src.services.session_service import Client
-
-CONSENT_PURPOSE = "Processing of personal information to handle service reports (POPIA s11)"
-CONSENT_VERSION = "2026-01"
 
 
 async def authenticate(email: str, password: str, client: Client, totp: str | None = None) -> tuple[str, int]:
@@ -113,8 +110,5 @@ async def register_citizen(session: AsyncSession, body: RegisterRequest) -> User
     await flush_or_conflict(
         session, {"uq_users_email": Conflict("An account with this email already exists.", "email_taken")}
     )
-    session.add(
-        Consent(municipality_id=mun.id, user_id=user.id, purpose=CONSENT_PURPOSE, policy_version=CONSENT_VERSION)
-    )
-    await session.flush()
+    await consent_service.record_at_registration(session, user)
     return user

@@ -13,7 +13,7 @@ from src.core.config import get_settings
 from src.core.security import ALGORITHM, secret_key
 from src.models.municipality import Municipality
 from src.models.user import Consent, User, UserRole
-from src.services.auth_service import CONSENT_PURPOSE, CONSENT_VERSION
+from src.services.consent_service import CONSENT_VERSION
 from tests.factories import PASSWORD
 
 API = "/api/v1"
@@ -301,16 +301,14 @@ async def test_a_citizen_registers_with_consent_and_can_sign_in(client, db, worl
         "lerato.mokoena@example.org",
     )
     assert user.password_hash.startswith("$argon2id$")
-    assert len(consents) == 1
-    consent = consents[0]
-    assert (consent.municipality_id, consent.purpose, consent.policy_version) == (
-        world.municipality.id,
-        CONSENT_PURPOSE,
-        CONSENT_VERSION,
-    )
-    assert "POPIA" in consent.purpose
-    assert before - timedelta(seconds=5) <= consent.granted_at <= after + timedelta(seconds=5)
-    assert consent.granted_at.tzinfo is not None
+    # Two records: the terms, and the processing of special personal information (a GBV report).
+    assert sorted((c.municipality_id, c.purpose, c.version, c.withdrawn_at) for c in consents) == [
+        (world.municipality.id, "special_information", CONSENT_VERSION, None),
+        (world.municipality.id, "terms", CONSENT_VERSION, None),
+    ]
+    for consent in consents:
+        assert before - timedelta(seconds=5) <= consent.given_at <= after + timedelta(seconds=5)
+        assert consent.given_at.tzinfo is not None
     token = await sign_in(client, "LERATO.MOKOENA@example.org", "Citizen-Pass-1")
     assert token.status_code == 200
     me = await client.get(f"{API}/auth/me", headers=bearer(token.json()["access_token"]))

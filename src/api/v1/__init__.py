@@ -1,9 +1,10 @@
 from fastapi import APIRouter
 
-from src.api.v1 import admin, api_keys, auth, calendar, dashboard, events, export, public, tickets
+from src.api.v1 import admin, api_keys, auth, calendar, dashboard, events, export, me, public, tickets
 
 router = APIRouter()
 router.include_router(auth.router)
+router.include_router(me.router)
 router.include_router(admin.router)
 router.include_router(calendar.router)
 router.include_router(tickets.router)

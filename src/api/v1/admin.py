@@ -7,11 +7,12 @@ from fastapi import APIRouter, Depends, Query, status
 
 from src.api.deps import SessionDep, require_role
 from src.models.user import UserRole
+from src.schemas.data_subject import ErasureResponse
 from src.schemas.sla_policy import SlaPolicyResponse, SlaPolicySet
 from src.schemas.team import TeamCreate, TeamResponse, TeamUpdate
 from src.schemas.user import UserCreate, UserResponse, UserUpdate
 from src.schemas.ward import WardCreate, WardResponse, WardUpdate
-from src.services import access, sla_policy_service, team_service, user_service, ward_service
+from src.services import access, erasure, sla_policy_service, team_service, user_service, ward_service
 from src.services.principal import Principal
 from src.services.user_service import MAX_PAGE
 
@@ -95,6 +96,12 @@ async def get_user(user_id: uuid.UUID, p: Reader, session: SessionDep) -> object
 @router.patch("/users/{user_id}", response_model=UserResponse)
 async def update_user(user_id: uuid.UUID, body: UserUpdate, p: Admin, session: SessionDep) -> object:
     return await user_service.update_user(session, p, user_id, body)
+
+
+@router.post("/users/{user_id}/erase", response_model=ErasureResponse)
+async def erase_user(user_id: uuid.UUID, p: Admin) -> ErasureResponse:
+    """Anonymise an account of this municipality (a data subject's request made to the municipality)."""
+    return (await erasure.erase_user(p, user_id)).response()
 
 
 # ---- SLA policies -----------------------------------------------------------------------

@@ -37,7 +37,7 @@ from src.services.demo import seed_tickets as S
 log = logging.getLogger("khanyisa")
 
 TIMEZONE = "Africa/Johannesburg"
-CONSENT_PURPOSE = "Processing of personal information to handle service reports (POPIA s11)"
+CONSENT_PURPOSES = ("terms", "special_information")  # what registration records (consent_service.py)
 CONSENT_VERSION = "2026-01"
 
 
@@ -98,10 +98,11 @@ class _Builder:
             ),
         )
         if role is UserRole.CITIZEN:
-            self.conn.execute(
-                "INSERT INTO consents (municipality_id, user_id, purpose, policy_version) VALUES (%s, %s, %s, %s)",
-                (mun, uid, CONSENT_PURPOSE, CONSENT_VERSION),
-            )
+            for purpose in CONSENT_PURPOSES:
+                self.conn.execute(
+                    "INSERT INTO consents (municipality_id, user_id, purpose, version) VALUES (%s, %s, %s, %s)",
+                    (mun, uid, purpose, CONSENT_VERSION),
+                )
         return uid
 
     def municipality(self, index: int, tickets: int, now: float) -> tuple[S.Place, list[str]]:
