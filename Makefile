@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # Hash of what decides the installed set: installing again only when one of these changed.
 STAMP := $(VENV)/.khanyisa-installed
 LOCK_INPUTS := requirements.txt requirements-dev.txt pyproject.toml
+BROWSER_LOCK := tests/browser/package-lock.json
+BROWSER_STAMP := tests/browser/node_modules/.khanyisa-installed
 
 .PHONY: install run lint test bench lock migrate messages
 
@@ -20,6 +22,14 @@ install:
 		rm -rf khanyisa.egg-info && \
 		echo "$$want" > $(STAMP) && echo "dependencies installed"; \
 	fi
+	@# axe-core for the browser tests' accessibility check, from npm through its lock file (needs node).
+	@if command -v npm >/dev/null 2>&1; then \
+		want="$$(sha256sum $(BROWSER_LOCK) | cut -d' ' -f1)"; \
+		if [ "$$(cat $(BROWSER_STAMP) 2>/dev/null)" != "$$want" ]; then \
+			(cd tests/browser && npm ci --no-audit --no-fund --silent) && echo "$$want" > $(BROWSER_STAMP) && \
+			echo "browser test tools installed"; \
+		fi; \
+	else echo "npm not found: the browser tests' accessibility check needs node and npm"; fi
 
 run: install
 	$(BIN)/python -m src.cli run

@@ -66,6 +66,7 @@ SORTS = {
     "severity": {"sort_by": "severity"},
     "status": {"sort_by": "status"},
     "deadline": {"sort_by": "sla_resolution_deadline"},
+    "followers": {"sort_by": "followers", "sort_order": "desc"},
 }
 STATUSES = ("open", "in_progress", "escalated", "resolved", "closed")
 # name, path, query, allowed p50 ratio to /health

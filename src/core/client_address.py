@@ -20,12 +20,26 @@ def trusted_networks(spec: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
 
 
-def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+# Parsing an address is most of what finding the client costs, and every limited request does it
+# (two or three times behind a proxy); the same few addresses come back again and again.
+@lru_cache(maxsize=4096)
+def _parsed(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(address)
     except ValueError:
-        return False
-    return any(ip in net for net in networks)
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _canonical(address: str) -> str | None:
+    ip = _parsed(address)
+    return str(ip) if ip is not None else None
+
+
+@lru_cache(maxsize=4096)
+def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    ip = _parsed(address)
+    return ip is not None and any(ip in net for net in networks)
 
 
 def client_address(scope: Any) -> str:
@@ -38,8 +52,6 @@ def client_address(scope: Any) -> str:
     hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop, networks):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer  # garbage from the client side of the proxy: fall back to the proxy
+            # Garbage from the client side of the proxy: fall back to the proxy.
+            return _canonical(hop) or peer
     return hops[0] if hops else peer

@@ -5,9 +5,11 @@ Order (outermost first): headers (so refusals carry them too), rate limits (a re
 not even read), body size (nothing parses a body over the limit).
 """
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
+from functools import lru_cache
 from typing import Any
 
 from limits import RateLimitItem
@@ -32,14 +34,27 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY_BYTES = 1024 * 1024
 # Routes whose bodies may be larger: a photo upload (the service refuses a file over 10 MB with
-# its own `too_large`; the margin is the multipart envelope around it).
-LARGER_BODIES = ((re.compile(r"^/api/v1/tickets/[^/]+/photos$"), 10 * 1024 * 1024 + 64 * 1024),)
+# its own `too_large`; the margin is the multipart envelope around it), and the web report form,
+# which carries up to 5 such photos with the report's own fields.
+PHOTO_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024
+LARGER_BODIES = (
+    (re.compile(r"^/api/v1/tickets/[^/]+/photos$"), PHOTO_BODY_BYTES),
+    (re.compile(r"^/reports$"), 5 * PHOTO_BODY_BYTES + MAX_BODY_BYTES),
+)
 
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/token", "/login"})
 ACCOUNT_REQUEST_PATHS = frozenset({"/api/v1/auth/register", "/api/v1/auth/password-reset"})
 # The load balancer's probe and the pages' static files are never refused.
 UNLIMITED_PATHS = frozenset({"/health"})
 UNLIMITED_PREFIXES = ("/static/",)
+
+# A request over its limit is answered after this wait, holding only a sleeping coroutine: a client
+# that sends its next request as soon as the last one is answered (a guessing script) then makes
+# one request per connection per wait instead of thousands a second. At most MAX_HELD_REFUSALS
+# wait at once in a process (a few kilobytes each); past that a refusal is answered at once and
+# closes its connection, so the client pays for a new one.
+REFUSAL_DELAY_SECONDS = 1.0
+MAX_HELD_REFUSALS = 1000
 
 HTML_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -60,19 +75,29 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _error_kind(path: str) -> str:
+    if path.startswith("/open311/"):
+        return "open311-xml" if path.endswith(".xml") else "open311"
+    return "api" if path.startswith("/api/") or path == "/openapi.json" else "page"
+
+
+@lru_cache(maxsize=64)
+def _error_body(kind: str, status: int, code: str, detail: str) -> tuple[str, bytes]:
+    """The few refusals there are, rendered once each (a flood of them costs no encoding)."""
+    if kind == "open311-xml":
+        body = f"<errors><error><code>{status}</code><description>{detail}</description></error></errors>"
+        return "text/xml; charset=utf-8", body.encode()
+    if kind == "open311":
+        return "application/json", json.dumps([{"code": status, "description": detail}]).encode()
+    if kind == "api":
+        return "application/json", json.dumps({"detail": detail, "code": code}).encode()
+    page = f"<!doctype html><title>Khanyisa</title><h1>Please wait</h1><p>{detail}</p>"
+    return "text/html; charset=utf-8", page.encode()
+
+
 async def _send_error(send: Send, scope: Scope, status: int, code: str, detail: str, headers: dict[str, str]) -> None:
     """A refusal in the caller's language: JSON for the API, Open311's own shape, a page otherwise."""
-    path: str = scope.get("path", "")
-    if path.startswith("/open311/") and path.endswith(".xml"):
-        content_type = "text/xml; charset=utf-8"
-        body = f"<errors><error><code>{status}</code><description>{detail}</description></error></errors>".encode()
-    elif path.startswith("/open311/"):
-        content_type, body = "application/json", json.dumps([{"code": status, "description": detail}]).encode()
-    elif path.startswith("/api/") or path in ("/openapi.json",):
-        content_type, body = "application/json", json.dumps({"detail": detail, "code": code}).encode()
-    else:
-        content_type = "text/html; charset=utf-8"
-        body = f"<!doctype html><title>Khanyisa</title><h1>Please wait</h1><p>{detail}</p>".encode()
+    content_type, body = _error_body(_error_kind(scope.get("path", "")), status, code, detail)
     raw = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -120,6 +145,7 @@ class RequestRateLimits:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.held = 0
 
     def _limit_for(self, scope: Scope) -> tuple[RateLimitItem, str] | None:
         path: str = scope["path"]
@@ -159,9 +185,24 @@ class RequestRateLimits:
             try:
                 await get_limiter().hit(*limit)
             except RateLimited as exc:
-                await _send_error(send, scope, 429, exc.code, exc.detail, exc.headers)
+                await self._refuse(scope, send, exc)
                 return
         await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send, refusal: RateLimited) -> None:
+        """429 after REFUSAL_DELAY_SECONDS, its Retry-After counted from the answer; at once, with the
+        connection closed, when MAX_HELD_REFUSALS are already waiting."""
+        if self.held >= MAX_HELD_REFUSALS:
+            headers = {**refusal.headers, "Connection": "close"}
+            await _send_error(send, scope, 429, refusal.code, refusal.detail, headers)
+            return
+        self.held += 1
+        try:
+            await asyncio.sleep(REFUSAL_DELAY_SECONDS)
+        finally:
+            self.held -= 1
+        retry_after = max(1, refusal.retry_after - int(REFUSAL_DELAY_SECONDS))
+        await _send_error(send, scope, 429, refusal.code, refusal.detail, {"Retry-After": str(retry_after)})
 
 
 class BodySizeLimit:

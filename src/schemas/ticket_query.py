@@ -32,6 +32,7 @@ class SortKey(StrEnum):
     SEVERITY = "severity"
     CATEGORY = "category"
     SLA_RESOLUTION_DEADLINE = "sla_resolution_deadline"
+    FOLLOWERS = "followers"
 
 
 class SortOrder(StrEnum):

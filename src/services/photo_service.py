@@ -92,7 +92,22 @@ def photo_urls(ticket_id: uuid.UUID, photo_id: uuid.UUID) -> dict[str, str]:
     return {"id": str(photo_id), "url": url, "thumbnail_url": f"{url}/thumbnail"}
 
 
-async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, data: bytes) -> dict[str, str]:
+async def encode(data: bytes) -> Encoded:
+    """A photo checked and re-encoded, ready to store: 413 `too_large`, 422 `not_an_image`."""
+    if len(data) > MAX_BYTES:
+        raise TooLarge()
+    return await asyncio.to_thread(reencode, data)
+
+
+async def encode_all(files: list[bytes]) -> list[Encoded]:
+    """Photos sent together with a new report: at most MAX_PHOTOS, each checked before anything is
+    stored, so a bad one refuses the lot and nothing is kept."""
+    if len(files) > MAX_PHOTOS:
+        raise Conflict(f"A report may have at most {MAX_PHOTOS} photos.", "photo_limit")
+    return [await encode(data) for data in files]
+
+
+async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, data: bytes | Encoded) -> dict[str, str]:
     ticket = await load_ticket(session, p, ticket_id, access.Purpose.DETAIL, for_update=True)
     if ticket.reporter_id != p.id:  # not the reporter: staff who may change it
         access.require_role(p, access.STATUS_CHANGERS)
@@ -101,7 +116,7 @@ async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, d
         raise Conflict(
             "Photos of GBV reports are not accepted yet: they must first be stored encrypted.", "sensitive_photo"
         )
-    if len(data) > MAX_BYTES:
+    if isinstance(data, bytes) and len(data) > MAX_BYTES:
         raise TooLarge()
     count = await session.scalar(
         select(func.count())
@@ -110,7 +125,7 @@ async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, d
     )
     if (count or 0) >= MAX_PHOTOS:
         raise Conflict(f"A ticket may have at most {MAX_PHOTOS} photos.", "photo_limit")
-    encoded = await asyncio.to_thread(reencode, data)
+    encoded = data if isinstance(data, Encoded) else await encode(data)
     photo_id = uuid.uuid4()
     paths = _paths(ticket.municipality_id, ticket.id, photo_id)
     await asyncio.to_thread(_write, paths, encoded)
@@ -132,6 +147,34 @@ async def add_photo(session: AsyncSession, p: Principal, ticket_id: uuid.UUID, d
             path.unlink(missing_ok=True)
         raise
     return photo_urls(ticket.id, photo_id)
+
+
+async def add_photos(
+    session: AsyncSession, p: Principal, ticket_id: uuid.UUID, photos: list[Encoded]
+) -> list[dict[str, str]]:
+    """Several photos of one ticket (the web report form's), each through `add_photo`; if one
+    fails, the files of those already written go too (their rows leave with the rollback)."""
+    added: list[dict[str, str]] = []
+    try:
+        for encoded in photos:
+            added.append(await add_photo(session, p, ticket_id, encoded))
+    except BaseException:
+        for photo in added:
+            for path in _paths(p.municipality_id, ticket_id, uuid.UUID(photo["id"])):
+                path.unlink(missing_ok=True)
+        raise
+    return added
+
+
+async def list_photos(session: AsyncSession, p: Principal, ticket_id: uuid.UUID) -> list[dict[str, str]]:
+    """The ticket's photos, oldest first, for whoever may see the ticket (404 otherwise)."""
+    ticket = await load_ticket(session, p, ticket_id, access.Purpose.DETAIL)
+    ids = await session.scalars(
+        select(TicketPhoto.id)
+        .where(TicketPhoto.municipality_id == ticket.municipality_id, TicketPhoto.ticket_id == ticket.id)
+        .order_by(TicketPhoto.created_at, TicketPhoto.id)
+    )
+    return [photo_urls(ticket.id, photo_id) for photo_id in ids]
 
 
 async def photo_file(

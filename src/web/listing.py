@@ -8,7 +8,7 @@ from src.schemas.ticket_query import TicketListParams
 
 FILTER_KEYS = ("search", "status", "category", "ward_id", "team_id", "severity", "created_from", "created_to")
 VIEW_KEYS = (*FILTER_KEYS, "sort_by", "sort_order", "page_size")
-SORTABLE = {"category", "status", "severity", "created_at", "updated_at", "sla_resolution_deadline"}
+SORTABLE = {"category", "status", "severity", "created_at", "updated_at", "sla_resolution_deadline", "followers"}
 DEFAULT_SORT = ("created_at", "desc")
 
 

@@ -32,7 +32,7 @@ from src.schemas.ticket import (
     TicketDetailResponse,
     TicketResponse,
 )
-from src.services import access, ticket_actions, ticket_followups, ticket_service
+from src.services import access, photo_service, ticket_actions, ticket_followups, ticket_service
 from src.services.business_hours_service import working_calendar
 from src.services.principal import Principal
 from src.services.read_model import ticket_query
@@ -173,6 +173,7 @@ async def _detail_context(session: AsyncSession, principal: Principal, ticket_id
         "can_status": can_status,
         "can_assign": can_assign,
         "can_reopen": ticket_followups.may_reopen(principal, ticket),
+        "photos": await photo_service.list_photos(session, principal, ticket_id),
         "teams": await lookups.teams(session, principal, saps=ticket.is_sensitive) if can_assign else [],
         "assignees": await lookups.assignees(session, principal, saps=ticket.is_sensitive) if can_assign else [],
     }

@@ -9,6 +9,7 @@ import pytest
 
 from src.core.config import get_settings
 from src.core.rate_limit import Limiter, limiter_for, set_limiter
+from src.services import auth_service
 
 API = "/api/v1"
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
@@ -28,6 +29,20 @@ async def limiter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     set_limiter(None)
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every password verification (each one is a full Argon2 hash)."""
+    seen: list[str] = []
+    real = auth_service.verify_password_async
+
+    async def counting(password: str, password_hash: str | None, client: str | None = None) -> bool:
+        seen.append(password)
+        return await real(password, password_hash, client)
+
+    monkeypatch.setattr(auth_service, "verify_password_async", counting)
+    return seen
 
 
 @pytest.fixture

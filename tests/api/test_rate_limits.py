@@ -7,23 +7,8 @@ import pytest
 
 from src.core import rate_limit
 from src.core.rate_limit import RateLimited
-from src.services import auth_service
 from tests.api.security_helpers import API, client_from
 from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records every password verification (each one is a full Argon2 hash)."""
-    seen: list[str] = []
-    real = auth_service.verify_password_async
-
-    async def counting(password: str, password_hash: str | None, client: str | None = None) -> bool:
-        seen.append(password)
-        return await real(password, password_hash, client)
-
-    monkeypatch.setattr(auth_service, "verify_password_async", counting)
-    return seen
 
 
 async def sign_in(client, username: str, password: str):

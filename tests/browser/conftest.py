@@ -49,6 +49,7 @@ class LiveServer:
             "SECRET_KEY": os.environ["SECRET_KEY"],  # the tests mint tokens with the same key
             "SLA_SWEEP_SECONDS": "0",
             "COOKIE_SECURE": "false",
+            "MEDIA_DIR": str(log_path.parent / "media"),  # photos uploaded by the tests stay in their temp dir
         }
         self.env.pop("DATABASE_READ_URL", None)
         self.log_path = log_path
@@ -109,6 +110,14 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def visits_public_figures(live_server: LiveServer) -> Iterator[None]:
+    """For tests that open /public: the server caches the public figures in its process for a
+    minute, so it is restarted afterwards and later tests see their own data, not this test's."""
+    yield
+    live_server.restart()
 
 
 @pytest.fixture(scope="session")

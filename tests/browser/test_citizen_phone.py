@@ -1,11 +1,13 @@
 """A resident on a phone: a point on the ward map shows the open reports nearby, "Follow this
 instead" follows one; a resolved report is reopened from its timeline; the GBV form's quick exit
-leaves at once. Screenshots go to docs/screenshots when SCREENSHOTS_DIR is set."""
+leaves at once; a photo goes with a report and shows on its timeline. Screenshots go to docs/screenshots when SCREENSHOTS_DIR is set."""
 
+import io
 import os
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 from playwright.async_api import expect
 
 from src.models.user import UserRole
@@ -84,4 +86,50 @@ async def test_a_resident_reports_from_a_phone(browser, live_server, api, factor
     await ctx.close()
     assert all(
         (shots / f"{n}.png").stat().st_size > 5000 for n in ("report-phone-nearby", "reopen-phone", "report-gbv-phone")
+    )
+
+
+async def test_a_resident_sends_a_photo_with_a_report_from_a_phone(browser, live_server, api, world, shots):
+    picture = io.BytesIO()
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "S", 2: (25.0, 57.0, 0.0), 3: "E", 4: (28.0, 3.0, 0.0)})  # a GPS position
+    road = Image.new("RGB", (1200, 900), (60, 140, 90))
+    draw = ImageDraw.Draw(road)
+    draw.polygon([(450, 0), (750, 0), (1150, 900), (50, 900)], fill=(90, 90, 95))  # the road
+    draw.ellipse((430, 520, 780, 700), fill=(40, 35, 30))  # the pothole
+    road.save(picture, "JPEG", quality=85, exif=exif)
+    ctx = await browser.new_context(
+        base_url=live_server.url, locale="en-ZA", timezone_id="Africa/Johannesburg", **PHONE
+    )
+    page = await ctx.new_page()
+    await sign_in(page, world.citizen, PASSWORD)
+    await page.goto("/reports")
+    await page.get_by_label("Category").select_option("roads")
+    await page.get_by_label("Description").fill("Deep pothole outside the school gate")
+    photos = page.get_by_label("Photos (optional)")
+    # a file that is no photo is explained before anything is sent
+    await photos.set_input_files([{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"just text"}])
+    await expect(page.locator("#r-photos-check")).to_have_text("notes.txt is not a JPEG, PNG or WebP photo.")
+    await page.get_by_role("button", name="Send report").click()
+    await expect(photos).to_be_focused()
+    assert (await api.get("/tickets", headers=world.citizen.headers)).json()["tickets"] == []
+    await photos.set_input_files([{"name": "pothole.jpg", "mimeType": "image/jpeg", "buffer": picture.getvalue()}])
+    await expect(page.locator("#r-photos-check")).to_be_hidden()
+    await page.screenshot(path=shots / "report-photo-phone.png", full_page=True)
+    await page.get_by_role("button", name="Send report").click()
+    await expect(page.get_by_test_id("report-created")).to_be_visible()
+    [mine] = (await api.get("/tickets", headers=world.citizen.headers)).json()["tickets"]
+    assert mine["description"] == "Deep pothole outside the school gate"
+    await page.get_by_role("link", name=mine["tracking_number"]).click()
+    thumbnail = page.get_by_role("img", name="Photo 1 of 1 of this report")
+    await expect(thumbnail).to_be_visible()
+    assert await thumbnail.evaluate("img => img.complete && img.naturalWidth") == 320
+    await thumbnail.scroll_into_view_if_needed()
+    await page.screenshot(path=shots / "report-timeline-photo-phone.png", full_page=True)
+    full = await ctx.request.get(await thumbnail.evaluate("img => img.closest('a').href"))
+    stored = Image.open(io.BytesIO(await full.body()))
+    assert stored.size == (1200, 900) and dict(stored.getexif()) == {}  # pixels only: the position is gone
+    await ctx.close()
+    assert all(
+        (shots / f"{n}.png").stat().st_size > 5000 for n in ("report-photo-phone", "report-timeline-photo-phone")
     )

@@ -48,6 +48,26 @@ async def test_export_links_and_sort_headers_keep_the_current_view(client, facto
     assert 'value="pipe"' in r.text
 
 
+async def test_the_list_sorts_by_followers_from_its_column_header(client, factory, world):
+    made = [await factory.ticket(world.municipality, followers=n) for n in (1, 4, 0, 4)]
+    sign_in(client, world.manager)
+    r = await client.get("/tickets")
+    # not sorted by it yet: the header offers the most followed first
+    assert (
+        '<th scope="col" class="num"><a href="?sort_by=followers&amp;sort_order=desc" class="sort">Followers' in r.text
+    )
+    r = await client.get("/tickets?sort_by=followers&sort_order=desc")
+    expected = sorted(made, key=lambda t: (t.followers, t.id), reverse=True)
+    rows = rows_of(r.text)
+    assert [t.tracking_number in row for t, row in zip(expected, rows, strict=True)] == [True] * 4
+    assert [re.search(r'data-testid="followers">(\d+)<', row).group(1) for row in rows] == ["4", "4", "1", "0"]
+    assert (
+        '<th scope="col" aria-sort="descending" class="num"><a href="?sort_by=followers&amp;sort_order=asc"' in r.text
+    )
+    r = await client.get("/tickets?sort_by=followers&sort_order=asc")
+    assert [t.tracking_number in row for t, row in zip(reversed(expected), rows_of(r.text), strict=True)] == [True] * 4
+
+
 async def test_field_workers_and_saps_see_their_scope_without_exports(client, factory, world):
     ours = await factory.ticket(world.municipality, assigned_team_id=world.teams["water"].id)
     await factory.ticket(world.municipality, assigned_team_id=world.teams["roads"].id)

@@ -56,6 +56,7 @@ SORT_COLUMNS = {
     SortKey.SEVERITY: "severity_rank",
     SortKey.CATEGORY: "category",
     SortKey.SLA_RESOLUTION_DEADLINE: "sla_resolution_deadline",
+    SortKey.FOLLOWERS: "followers",  # residents following it (kept by a trigger), ties by id like the rest
 }
 TRACKING_CHARACTERS = frozenset("tk-0123456789abcdef")  # TKT-YYYYMMDD-XXXXXX, compared as ILIKE does: lower-cased
 

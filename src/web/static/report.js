@@ -53,6 +53,43 @@
     });
   }
 
+  /* Photos: said at once when too many, too large or not a photo; the server checks them again. */
+  var photos = document.getElementById("r-photos");
+  if (photos) {
+    var note = document.createElement("p");
+    note.className = "field-error";
+    note.id = "r-photos-check";
+    note.setAttribute("role", "alert");
+    note.hidden = true;
+    photos.parentNode.appendChild(note);
+    var photoProblem = function () {
+      var files = photos.files || [];
+      var most = Number(photos.getAttribute("data-max-photos"));
+      var bytes = Number(photos.getAttribute("data-max-bytes"));
+      if (files.length > most) return "Choose at most " + most + " photos.";
+      for (var i = 0; i < files.length; i++) {
+        if (!/^image\/(jpeg|png|webp)$/.test(files[i].type)) return files[i].name + " is not a JPEG, PNG or WebP photo.";
+        if (files[i].size > bytes) return files[i].name + " is larger than 10 MB.";
+      }
+      return "";
+    };
+    var check = function () {
+      var problem = photoProblem();
+      note.textContent = problem;
+      note.hidden = !problem;
+      if (problem) photos.setAttribute("aria-invalid", "true");
+      else photos.removeAttribute("aria-invalid");
+      return !problem;
+    };
+    photos.addEventListener("change", check);
+    photos.form.addEventListener("submit", function (event) {
+      if (!check()) {
+        event.preventDefault();
+        photos.focus();
+      }
+    });
+  }
+
   /* Quick exit: leave at once, and replace this page in the history so Back does not return. */
   var exit = document.querySelector("[data-quick-exit]");
   if (exit) {
