@@ -9,7 +9,7 @@ LOCK_INPUTS := requirements.txt requirements-dev.txt pyproject.toml
 BROWSER_LOCK := tests/browser/package-lock.json
 BROWSER_STAMP := tests/browser/node_modules/.khanyisa-installed
 
-.PHONY: install run lint test bench lock migrate
+.PHONY: install run lint test bench lock migrate messages
 
 install:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,3 +58,16 @@ lock: install
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip compile -q requirements.in -o requirements.txt --python-version 3.11
 	$(BIN)/uv pip compile -q requirements-dev.in -o requirements-dev.txt --python-version 3.11
+
+# Re-extract the texts marked for translation (babel.cfg) into src/locale/messages.pot and bring
+# each language's catalogue up to date with it: new texts arrive untranslated (or fuzzy, when one
+# resembles an old text), removed ones become obsolete. Translate them in the .po files.
+LANGUAGES := zu af
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -o src/locale/messages.pot --project=Khanyisa --version=1.0 --no-location --sort-output \
+		--msgid-bugs-address="" --copyright-holder="Khanyisa" .
+	@for lang in $(LANGUAGES); do \
+		test -f src/locale/$$lang/LC_MESSAGES/messages.po || \
+			$(BIN)/pybabel -q init -i src/locale/messages.pot -d src/locale -D messages -l $$lang; \
+	done
+	$(BIN)/pybabel -q update -i src/locale/messages.pot -d src/locale -D messages --ignore-obsolete

@@ -67,6 +67,7 @@ async def load_principal(session: AsyncSession, token: str | None) -> Principal:
         team_id=row.team_id,
         last_write_lsn=row.last_write_lsn,
         session_id=claims.session_id,
+        language=row.preferred_language,
     )
 
 

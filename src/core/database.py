@@ -160,7 +160,7 @@ async def enter_tenant(session: AsyncSession, ctx: TenantContext) -> None:
 
 SIGNED_IN_USER = text(
     """
-    SELECT u.id, u.municipality_id, u.email, u.full_name, u.role, u.ward_id, u.team_id,
+    SELECT u.id, u.municipality_id, u.email, u.full_name, u.role, u.ward_id, u.team_id, u.preferred_language,
            m.code AS municipality_code, m.timezone, w.lsn::text AS last_write_lsn, s.last_used_at,
            set_config('app.municipality_id', u.municipality_id::text, true),
            set_config('app.role', u.role, true),

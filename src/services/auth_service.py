@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.database import get_database
 from src.core.errors import Invalid, NotFound, Unauthorized
+from src.core.i18n import N_
 from src.core.rate_limit import SIGN_IN_PER_ACCOUNT, RateLimited, count_failure_first, forgive
 from src.core.security import hash_password_async, verify_password_async
 from src.models.municipality import Municipality
@@ -45,15 +46,15 @@ async def authenticate(email: str, password: str, client: Client, totp: str | No
         await forgive(account, SIGN_IN_PER_ACCOUNT)
         raise
     if not verified or not user or row is None:
-        raise Unauthorized("Incorrect email or password.", "invalid_credentials")
+        raise Unauthorized(N_("Incorrect email or password."), "invalid_credentials")
     if not user.is_active or not row.is_active:
-        raise Unauthorized("This account is not active.", "inactive_user")
+        raise Unauthorized(N_("This account is not active."), "inactive_user")
     if user.totp_enabled:
         if not totp:
             await forgive(account, SIGN_IN_PER_ACCOUNT)
-            raise Unauthorized("Enter the code from your authenticator app.", "totp_required")
+            raise Unauthorized(N_("Enter the code from your authenticator app."), "totp_required")
         if not totp_service.code_is_valid(user.totp_secret, totp):
-            raise Unauthorized("The authenticator code is not valid.", "invalid_totp")
+            raise Unauthorized(N_("The authenticator code is not valid."), "invalid_totp")
     elif row.require_totp and UserRole(user.role) in access.TOTP_REQUIRABLE:
         raise Unauthorized(
             "Your municipality requires two-factor sign-in for this role; ask the operator to let you enrol.",

@@ -20,6 +20,7 @@ class Principal:
     team_id: uuid.UUID | None
     last_write_lsn: str | None = None  # where the user's latest write ends in the WAL (replica reads)
     session_id: uuid.UUID | None = None  # the server-side session the request's token names
+    language: str = "en"  # the user's preferred_language: pages and messages are shown in it
 
     @property
     def tenant(self) -> TenantContext:

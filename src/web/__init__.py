@@ -10,6 +10,7 @@ def install_web(app: FastAPI) -> None:
         routes_auth,
         routes_citizen,
         routes_dashboard,
+        routes_language,
         routes_public,
         routes_reports,
         routes_tickets,
@@ -25,5 +26,6 @@ def install_web(app: FastAPI) -> None:
         routes_tickets,
         routes_reports,
         routes_public,
+        routes_language,
     ):
         app.include_router(module.router)

@@ -1,38 +1,42 @@
 """How figures, dates and vocabularies read on the pages: South African conventions.
 
 Numbers group thousands with a space ("1 234"), decimals use a point, dates read
-"27 Nov 2026, 14:05" in the municipality's own timezone.
+"27 Nov 2026, 14:05" in the municipality's own timezone. The vocabularies' labels are English
+message ids, translated where a page shows them (the label filters of src/web/pages.py).
 """
 
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_month_names
 from markupsafe import Markup, escape
 
+from src.core.i18n import N_
 from src.models.enums import SlaStatus, TicketCategory, TicketSeverity, TicketStatus
 from src.models.user import UserRole
 
 CATEGORY_LABELS = {
-    TicketCategory.WATER: "Water",
-    TicketCategory.ROADS: "Roads",
-    TicketCategory.ELECTRICITY: "Electricity",
-    TicketCategory.WASTE: "Waste",
-    TicketCategory.SANITATION: "Sanitation",
-    TicketCategory.GBV: "Gender-based violence",
-    TicketCategory.OTHER: "Other",
+    TicketCategory.WATER: N_("Water"),
+    TicketCategory.ROADS: N_("Roads"),
+    TicketCategory.ELECTRICITY: N_("Electricity"),
+    TicketCategory.WASTE: N_("Waste"),
+    TicketCategory.SANITATION: N_("Sanitation"),
+    TicketCategory.GBV: N_("Gender-based violence"),
+    TicketCategory.OTHER: N_("Other"),
 }
 STATUS_LABELS = {
-    TicketStatus.OPEN: "Open",
-    TicketStatus.IN_PROGRESS: "In progress",
-    TicketStatus.ESCALATED: "Escalated",
-    TicketStatus.RESOLVED: "Resolved",
-    TicketStatus.CLOSED: "Closed",
+    TicketStatus.OPEN: N_("Open"),
+    TicketStatus.IN_PROGRESS: N_("In progress"),
+    TicketStatus.ESCALATED: N_("Escalated"),
+    TicketStatus.RESOLVED: N_("Resolved"),
+    TicketStatus.CLOSED: N_("Closed"),
 }
 SEVERITY_LABELS = {
-    TicketSeverity.LOW: "Low",
-    TicketSeverity.MEDIUM: "Medium",
-    TicketSeverity.HIGH: "High",
-    TicketSeverity.CRITICAL: "Critical",
+    TicketSeverity.LOW: N_("Low"),
+    TicketSeverity.MEDIUM: N_("Medium"),
+    TicketSeverity.HIGH: N_("High"),
+    TicketSeverity.CRITICAL: N_("Critical"),
 }
 SLA_LABELS = {
     SlaStatus.ON_TRACK: "On track",
@@ -41,12 +45,12 @@ SLA_LABELS = {
     SlaStatus.BREACHED_RESOLUTION: "Resolution overdue",
 }
 ROLE_LABELS = {
-    UserRole.CITIZEN: "Resident",
-    UserRole.FIELD_WORKER: "Field worker",
-    UserRole.MANAGER: "Manager",
-    UserRole.WARD_COUNCILLOR: "Ward councillor",
-    UserRole.ADMIN: "Administrator",
-    UserRole.SAPS_LIAISON: "SAPS liaison",
+    UserRole.CITIZEN: N_("Resident"),
+    UserRole.FIELD_WORKER: N_("Field worker"),
+    UserRole.MANAGER: N_("Manager"),
+    UserRole.WARD_COUNCILLOR: N_("Ward councillor"),
+    UserRole.ADMIN: N_("Administrator"),
+    UserRole.SAPS_LIAISON: N_("SAPS liaison"),
 }
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -86,16 +90,27 @@ def grouped_digits(value: int | float | None) -> Markup:
     return html + (escape(dot + fraction) if dot else Markup(""))
 
 
+@cache
+def month_abbreviations(language: str = "en") -> tuple[str, ...]:
+    """ "Jan" … "Dec" in English; the CLDR's short month names for the other languages ("Mas", "Mrt.")."""
+    if language == "en":
+        return MONTHS
+    try:
+        return tuple(get_month_names("abbreviated", locale=language).values())
+    except ValueError:  # a language the CLDR does not know: English rather than an error
+        return MONTHS
+
+
 def local_time(value: datetime | None, tz: str) -> datetime | None:
     return value.astimezone(ZoneInfo(tz)) if value is not None else None
 
 
-def sa_datetime(value: datetime | None, tz: str) -> str:
-    """ "27 Nov 2026, 14:05" in the municipality's time."""
+def sa_datetime(value: datetime | None, tz: str, language: str = "en") -> str:
+    """ "27 Nov 2026, 14:05" in the municipality's time ("27 Mrt. 2026, 14:05" in Afrikaans)."""
     local = local_time(value, tz)
     if local is None:
         return "–"
-    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    return f"{local.day} {month_abbreviations(language)[local.month - 1]} {local.year}, {local:%H:%M}"
 
 
 def sa_date(value: date | datetime | None) -> str:
@@ -104,11 +119,11 @@ def sa_date(value: date | datetime | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-def time_tag(value: datetime | None, tz: str) -> Markup:
+def time_tag(value: datetime | None, tz: str, language: str = "en") -> Markup:
     """A <time> element: machine-readable instant, human-readable local text."""
     if value is None:
         return Markup("–")
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), sa_datetime(value, tz))
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), sa_datetime(value, tz, language))
 
 
 def percent_band(value: float | None) -> str:

@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -21,10 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.deps import SESSION_COOKIE, Reading, SessionDep, load_principal, open_reading
 from src.core.errors import AppError, Forbidden, Unauthorized
+from src.core.i18n import N_
 from src.models.user import UserRole
 from src.services import access
 from src.services.principal import Principal
-from src.web import csrf, formatting
+from src.web import csrf, formatting, language
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -41,12 +42,15 @@ SECURITY_HEADERS = {
 }
 
 ERROR_TITLES = {
-    401: "Please sign in",
-    403: "Not available to your role",
-    404: "Not found",
-    409: "That change is not possible",
-    422: "Please check what you entered",
+    401: N_("Please sign in"),
+    403: N_("Not available to your role"),
+    404: N_("Not found"),
+    409: N_("That change is not possible"),
+    422: N_("Please check what you entered"),
 }
+UNKNOWN_ERROR_TITLE = N_("Something went wrong")
+CSRF_REFUSED = N_("This form has expired or did not come from this site. Please go back, reload and try again.")
+INVALID_VALUES = N_("Some of the values in the address or form are not valid.")
 
 
 def _static_version() -> str:
@@ -58,7 +62,12 @@ def _static_version() -> str:
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 env = templates.env
+env.add_extension("jinja2.ext.i18n")
+# `{% trans %}` blocks join their lines as `make messages` extracts them (babel.cfg: trimmed).
+env.policies["ext.i18n.trimmed"] = True
+env.install_gettext_callables(language.gettext, language.ngettext, newstyle=True)  # type: ignore[attr-defined]
 env.globals.update(
+    LANGUAGES=language.LANGUAGE_NAMES,
     static_version=_static_version(),
     CATEGORY_LABELS=formatting.CATEGORY_LABELS,
     STATUS_LABELS=formatting.STATUS_LABELS,
@@ -72,11 +81,12 @@ env.filters.update(
     sa_date=formatting.sa_date,
     digits=formatting.grouped_digits,
     band=formatting.percent_band,
-    category_label=lambda v: formatting.label(formatting.CATEGORY_LABELS, v),
-    status_label=lambda v: formatting.label(formatting.STATUS_LABELS, v),
-    severity_label=lambda v: formatting.label(formatting.SEVERITY_LABELS, v),
+    category_label=lambda v: language.translate(formatting.label(formatting.CATEGORY_LABELS, v)),
+    status_label=lambda v: language.translate(formatting.label(formatting.STATUS_LABELS, v)),
+    severity_label=lambda v: language.translate(formatting.label(formatting.SEVERITY_LABELS, v)),
+    tr=language.translate,
     sla_label=lambda v: formatting.label(formatting.SLA_LABELS, v),
-    role_label=lambda v: formatting.label(formatting.ROLE_LABELS, v),
+    role_label=lambda v: language.translate(formatting.label(formatting.ROLE_LABELS, v)),
 )
 
 
@@ -88,12 +98,33 @@ def render(
     status_code: int = 200,
     principal: Principal | None = None,
 ) -> HTMLResponse:
+    """A page in the language `language.choose` picks: the signed-in user's, else the browser's."""
+    lang = page_language(request, principal)
     ctx = {"me": principal, "csrf_token": csrf.token_for(request), **(context or {})}
+    ctx.update(lang=lang, html_lang=language.HTML_LANG[lang], here=_here(request))
     tz = principal.timezone if principal else "Africa/Johannesburg"
-    ctx.setdefault("when", lambda value: formatting.time_tag(value, tz))
-    ctx.setdefault("when_text", lambda value: formatting.sa_datetime(value, tz))
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    ctx.setdefault("when", lambda value: formatting.time_tag(value, tz, lang))
+    ctx.setdefault("when_text", lambda value: formatting.sa_datetime(value, tz, lang))
+    with language.speaking(lang):
+        response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     return finish(request, response)
+
+
+def page_language(request: Request, principal: Principal | None = None) -> str:
+    """The page's language; a page rendered without its principal (an error met on the way)
+    still follows the signed-in user's choice when the request loaded them."""
+    return language.choose(request, principal or getattr(request.state, "principal", None))
+
+
+def _here(request: Request) -> str:
+    """Where the language switch brings the reader back to: this page, query included. A page
+    answering a form (a refusal shown again) has no address of its own: the page the form was on."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc == request.url.netloc and referer.path:
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/"
 
 
 R = TypeVar("R", bound=Response)
@@ -114,7 +145,7 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 
 def error_page(request: Request, status: int, detail: str, code: str = "") -> HTMLResponse:
-    title = ERROR_TITLES.get(status, "Something went wrong")
+    title = ERROR_TITLES.get(status, UNKNOWN_ERROR_TITLE)
     context = {"title": title, "detail": detail, "status": status, "code": code}
     return render(request, "error.html", context, status_code=status)
 
@@ -133,7 +164,7 @@ class PageRoute(APIRoute):
             except AppError as exc:
                 return error_page(request, int(exc.status), exc.detail, exc.code)
             except (RequestValidationError, ValidationError):
-                return error_page(request, 422, "Some of the values in the address or form are not valid.", "invalid")
+                return error_page(request, 422, INVALID_VALUES, "invalid")
 
         return page_handler
 
@@ -169,9 +200,7 @@ PageReadSession = Annotated[AsyncSession, Depends(page_read_db, scope="function"
 
 async def require_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
     if not csrf.is_valid(request, csrf_token):
-        raise Forbidden(
-            "This form has expired or did not come from this site. Please go back, reload and try again.", "csrf_failed"
-        )
+        raise Forbidden(CSRF_REFUSED, "csrf_failed")
 
 
 def landing_path(role: UserRole | str) -> str:
@@ -184,10 +213,18 @@ def landing_path(role: UserRole | str) -> str:
     return "/tickets"
 
 
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after sign-in, never another origin."""
+def same_site_path(target: str | None) -> str | None:
+    """A path on this site ("/reports?page=2"), never another origin ("//evil", "/\\evil", "https:")."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
-    if target.startswith(("/login", "/logout")):
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # no control characters
+        return None
+    return target
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after sign-in, never another origin."""
+    target = same_site_path(target)
+    if target is None or target.startswith(("/login", "/logout")):
         return None
     return target

@@ -23,7 +23,7 @@ def _page(
     request: Request, language: str | None, message: str, *, status_code: int = 200, **context: object
 ) -> HTMLResponse:
     gettext = translations(language).gettext
-    ctx = {"message": gettext(message), "gettext": gettext, "language": language or "en", **context}
+    ctx = {"message": gettext(message), "say": gettext, "language": language or "en", **context}
     return render(request, "account_message.html", ctx, status_code=status_code)
 
 
@@ -60,7 +60,7 @@ async def verify_email(request: Request, session: SessionDep, token: str) -> HTM
 
 def _form(request: Request, language: str | None, token: str, error: str | None = None, status: int = 200) -> Response:
     gettext = translations(language).gettext
-    context = {"gettext": gettext, "language": language or "en", "token": token, "error": error, "max": MAX_LENGTH}
+    context = {"say": gettext, "language": language or "en", "token": token, "error": error, "max": MAX_LENGTH}
     return render(request, "password_reset.html", {**context, "messages": messages}, status_code=status)
 
 

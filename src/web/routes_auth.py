@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from src.api.deps import SESSION_COOKIE, SessionDep, load_principal, request_client
 from src.core.config import get_settings
 from src.core.errors import Unauthorized
+from src.core.i18n import N_
 from src.core.rate_limit import RateLimited
 from src.core.security import decode_access_token
 from src.services import auth_service, session_service
@@ -53,7 +54,7 @@ async def login(
 ) -> Response:
     try:
         if not email.strip() or not password:
-            raise Unauthorized("Enter your email and password.", "missing_credentials")
+            raise Unauthorized(N_("Enter your email and password."), "missing_credentials")
         token, expires_in = await auth_service.authenticate(email, password, request_client(request), totp or None)
     except Unauthorized as exc:
         context = {"next": safe_next(next) or "", "email": email.strip(), "error": exc.detail}

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from src.api.deps import SessionDep
 from src.core.errors import Invalid
+from src.core.i18n import N_
 from src.schemas.citizen import NearbyQuery, Reopen
 from src.services import access, citizen_service, ticket_followups
 from src.web.pages import PageRoute, PageUser, render, require_csrf
@@ -62,7 +63,7 @@ async def reopen(
         try:
             body = Reopen(reason=reason)
         except ValidationError:
-            raise Invalid("Say in a few words why the problem is not fixed.", "invalid_reason") from None
+            raise Invalid(N_("Say in a few words why the problem is not fixed."), "invalid_reason") from None
         return await ticket_followups.reopen(session, principal, tid, body)
 
     return await _change(request, session, principal, tid, "reopen", change)

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from src.api.deps import SessionDep
 from src.core.errors import AppError
+from src.core.i18n import N_
 from src.models.enums import TicketCategory, TicketSeverity
 from src.schemas.ticket import TicketCreate
 from src.schemas.ticket_query import TicketListParams
@@ -25,13 +26,14 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 TRACKING = re.compile(r"^TKT-\d{8}-[0-9A-F]{6}$")
 PAGE_SIZE = 50
 FIELD_MESSAGES = {
-    "category": "Choose what the problem is about.",
-    "description": "Describe the problem in 1 to 5 000 characters.",
-    "severity": "Choose how serious it is.",
-    "address": "Keep the address under 500 characters.",
-    "latitude": "The location is not valid.",
-    "longitude": "The location is not valid.",
+    "category": N_("Choose what the problem is about."),
+    "description": N_("Describe the problem in 1 to 5 000 characters."),
+    "severity": N_("Choose how serious it is."),
+    "address": N_("Keep the address under 500 characters."),
+    "latitude": N_("The location is not valid."),
+    "longitude": N_("The location is not valid."),
 }
+NOT_VALID = N_("This value is not valid.")
 PHOTO_AGAIN = "Nothing was sent: choose your photos again (up to 5 JPEG, PNG or WebP photos, 10 MB each)."
 
 
@@ -88,9 +90,7 @@ async def report_problem(
     try:
         body = TicketCreate.model_validate(data)
     except ValidationError as exc:
-        errors = {
-            str(e["loc"][0]): FIELD_MESSAGES.get(str(e["loc"][0]), "This value is not valid.") for e in exc.errors()
-        }
+        errors = {str(e["loc"][0]): FIELD_MESSAGES.get(str(e["loc"][0]), NOT_VALID) for e in exc.errors()}
     # Read from the parsed form, not as a typed parameter: a file field left empty still sends a
     # part without a file name, and a crafted text value named "photos" is simply not a photo.
     chosen = [f for f in (await request.form()).getlist("photos") if isinstance(f, UploadFile) and f.filename]

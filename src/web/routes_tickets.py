@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.api.deps import SessionDep, parse_uuid
 from src.core import timesource
 from src.core.errors import AppError, Forbidden, Invalid
+from src.core.i18n import N_
 from src.models.enums import (
     ALLOWED_TRANSITIONS,
     SERVICE_CATEGORIES,
@@ -38,15 +39,15 @@ from src.services.read_model import ticket_query
 from src.services.sla import sla_status
 from src.web import listing, lookups
 from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf
-from src.web.timeline import describe
+from src.web.timeline import Timeline
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 LIST_REFUSALS = ("search_too_short", "page_too_deep")
 DONE_MESSAGES = {
-    "status": "The status was updated.",
-    "assign": "The assignment was saved.",
-    "reopen": "Your report is open again; the team has new deadlines to fix it.",
+    "status": N_("The status was updated."),
+    "assign": N_("The assignment was saved."),
+    "reopen": N_("Your report is open again; the team has new deadlines to fix it."),
 }
 
 
@@ -167,7 +168,7 @@ async def _detail_context(session: AsyncSession, principal: Principal, ticket_id
     return {
         "t": ticket,
         "staff": staff,
-        "timeline": [describe(e, team_names, people, staff) for e in ticket.history],
+        "timeline": Timeline(ticket.history, team_names, people, staff),
         "status_options": _status_options(principal, ticket) if can_status else [],
         "can_status": can_status,
         "can_assign": can_assign,

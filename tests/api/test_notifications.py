@@ -333,7 +333,6 @@ async def test_the_log_channel_names_no_address_and_no_words(client, db, world, 
         assert secret not in logged
 
 
-@pytest.mark.xfail(reason="catalogue lands with the translations work", strict=False)
 async def test_messages_are_written_in_the_recipients_language(client, db, world, outbox):
     box, _, senders = outbox
     await set_user(db, world.citizen.id, preferred_language="zu")

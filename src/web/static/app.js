@@ -164,15 +164,15 @@
     locate.hidden = false;
     var note = document.getElementById("locate-status");
     locate.addEventListener("click", function () {
-      note.textContent = "Finding your location…";
+      note.textContent = note.dataset.finding || "Finding your location…";
       navigator.geolocation.getCurrentPosition(
         function (pos) {
           document.getElementById("r-latitude").value = pos.coords.latitude.toFixed(6);
           document.getElementById("r-longitude").value = pos.coords.longitude.toFixed(6);
-          note.textContent = "Location added.";
+          note.textContent = note.dataset.added || "Location added.";
           document.dispatchEvent(new Event("khanyisa:location"));
         },
-        function () { note.textContent = "Your location is not available; the address is enough."; },
+        function () { note.textContent = note.dataset.unavailable || "Your location is not available; the address is enough."; },
         { enableHighAccuracy: true, timeout: 10000 }
       );
     });

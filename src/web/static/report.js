@@ -48,7 +48,7 @@
       marker.setAttribute("cx", String(at.x));
       marker.setAttribute("cy", String(at.y));
       var note = document.getElementById("locate-status");
-      if (note) note.textContent = "Location chosen on the map.";
+      if (note) note.textContent = note.dataset.onMap || "Location chosen on the map.";
       loadNearby();
     });
   }
