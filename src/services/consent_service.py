@@ -6,6 +6,10 @@ their reports) and the processing of special personal information (a GBV report 
 personal information). A consent that an open report still relies on cannot be withdrawn: the
 terms while the resident has any open report, the special-information consent while they have an
 open sensitive one. Erasure withdraws every consent in force at once.
+
+A resident who withdrew a consent gives it again (a new record) before reporting what needs it:
+the terms for any report, the special-information consent for a GBV report. Accounts that never
+recorded a consent (made by an administrator, or before consents were records) are not refused.
 """
 
 import uuid
@@ -16,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core import timesource
 from src.core.errors import Conflict, NotFound
-from src.models.enums import OPEN_SET
+from src.models.enums import OPEN_SET, TicketCategory
 from src.models.ticket import Ticket
 from src.models.user import Consent, ConsentPurpose, User
 from src.schemas.data_subject import ConsentResponse
@@ -96,6 +100,51 @@ async def withdraw(session: AsyncSession, p: Principal, purpose: ConsentPurpose)
     consent.withdrawn_at = timesource.current_time()
     await session.flush()
     return consent
+
+
+async def give(session: AsyncSession, p: Principal, purpose: ConsentPurpose) -> tuple[Consent, bool]:
+    """Give the consent for `purpose` again (a new record); the one in force when there is one.
+    Returns the record and whether it is new."""
+    access.require_role(p, access.CONSENT_HOLDERS)
+    current = await session.scalar(
+        select(Consent).where(
+            Consent.municipality_id == p.municipality_id,
+            Consent.user_id == p.id,
+            Consent.purpose == purpose,
+            Consent.withdrawn_at.is_(None),
+        )
+    )
+    if current is not None:
+        return current, False
+    consent = Consent(municipality_id=p.municipality_id, user_id=p.id, purpose=purpose, version=CONSENT_VERSION)
+    session.add(consent)
+    await session.flush()
+    await session.refresh(consent)
+    return consent, True
+
+
+async def ensure_may_report(session: AsyncSession, p: Principal, category: TicketCategory) -> None:
+    """409 `consent_withdrawn` when a resident withdrew a consent this report needs and has not given
+    it again."""
+    if p.role not in access.CONSENT_HOLDERS:
+        return
+    needed = [ConsentPurpose.TERMS]
+    if category is TicketCategory.GBV:
+        needed.append(ConsentPurpose.SPECIAL_INFORMATION)
+    rows = await session.execute(
+        select(Consent.purpose, Consent.withdrawn_at).where(
+            Consent.municipality_id == p.municipality_id, Consent.user_id == p.id, Consent.purpose.in_(needed)
+        )
+    )
+    records = rows.all()
+    for purpose in needed:
+        mine = [withdrawn for kind, withdrawn in records if kind == purpose]
+        if mine and all(withdrawn is not None for withdrawn in mine):
+            raise Conflict(
+                f"You withdrew your consent ({purpose.value}) that this report needs. Give it again first "
+                f"(POST /api/v1/me/consents/{purpose.value}).",
+                "consent_withdrawn",
+            )
 
 
 async def withdraw_all(session: AsyncSession, municipality_id: uuid.UUID, user_id: uuid.UUID, at: datetime) -> int:

@@ -17,7 +17,7 @@ from src.models.ticket import Ticket
 from src.models.user import User
 from src.models.ward import Ward
 from src.schemas.ticket import TicketCreate, TicketDetailResponse, TicketEventResponse, TicketResponse
-from src.services import access, citizen_view
+from src.services import access, citizen_view, consent_service
 from src.services.live_publish import TICKET_CREATED, publish_ticket_event
 from src.services.principal import Principal
 from src.services.routing import route
@@ -53,6 +53,7 @@ async def ward_for_report(session: AsyncSession, municipality_id: uuid.UUID, bod
 
 async def create_ticket(session: AsyncSession, p: Principal, body: TicketCreate) -> TicketResponse:
     access.require_role(p, access.REPORTER_ROLES)
+    await consent_service.ensure_may_report(session, p, body.category)
     ticket = await report_ticket(session, p.municipality_id, p.timezone, body, reporter_id=p.id)
     return TicketResponse.model_validate(ticket)
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from src.models.user import UserRole
 from tests.api.admin_helpers import assert_error, headers
-from tests.api.privacy_helpers import API, ME, consents_of, give_consents
+from tests.api.privacy_helpers import API, ME, consents_of, give_consents, snapshot
 from tests.api.ticket_helpers import report, set_status
 
 STAFF = (UserRole.FIELD_WORKER, UserRole.MANAGER, UserRole.WARD_COUNCILLOR, UserRole.ADMIN, UserRole.SAPS_LIAISON)
@@ -102,3 +102,50 @@ async def test_bad_purposes_and_other_peoples_consents(client, db, factory, worl
     # A resident with no consent recorded has nothing to withdraw.
     bare = await factory.user(world.municipality, UserRole.CITIZEN)
     assert_error(await client.post(withdraw_url("terms"), headers=bare.headers), 404, "consent_not_found")
+
+
+def give_url(purpose: str) -> str:
+    return f"{ME}/consents/{purpose}"
+
+
+async def _count_reports(db, actor) -> int:
+    rows = await snapshot(db, f"SELECT count(*) FROM tickets WHERE reporter_id = '{actor.id}'")
+    return rows[0][0]
+
+
+async def test_a_withdrawn_consent_is_given_again_before_reporting_what_needs_it(client, db, world):
+    await give_consents(db, world.citizen)
+    for purpose in ("terms", "special_information"):
+        assert (await client.post(withdraw_url(purpose), headers=world.citizen.headers)).status_code == 200
+    # Every report needs the terms; nothing is created while they are withdrawn.
+    water = {"category": "water", "description": "Burst pipe", "latitude": -25.75, "longitude": 28.19}
+    refused = await client.post(f"{API}/tickets", json=water, headers=world.citizen.headers)
+    assert_error(refused, 409, "consent_withdrawn")
+    assert "POST /api/v1/me/consents/terms" in refused.json()["detail"]
+    assert await _count_reports(db, world.citizen) == 0
+    # Given again: a new record (201), the withdrawn one kept; a second call answers the same record (200).
+    given = await client.post(give_url("terms"), headers=world.citizen.headers)
+    assert given.status_code == 201, given.text
+    assert (given.json()["purpose"], given.json()["version"], given.json()["in_force"]) == ("terms", "2026-01", True)
+    again = await client.post(give_url("terms"), headers=world.citizen.headers)
+    assert (again.status_code, again.json()) == (200, given.json())
+    assert sorted(await consents_of(db, world.citizen)) == [
+        ("special_information", False),
+        ("terms", False),
+        ("terms", True),
+    ]
+    assert (await client.post(f"{API}/tickets", json=water, headers=world.citizen.headers)).status_code == 201
+    # A GBV report also needs the special-information consent.
+    gbv = {**water, "category": "gbv", "description": "Threatened at home"}
+    assert_error(await client.post(f"{API}/tickets", json=gbv, headers=world.citizen.headers), 409, "consent_withdrawn")
+    assert (await client.post(give_url("special_information"), headers=world.citizen.headers)).status_code == 201
+    assert (await client.post(f"{API}/tickets", json=gbv, headers=world.citizen.headers)).status_code == 201
+    assert await _count_reports(db, world.citizen) == 2
+
+
+async def test_giving_a_consent_refusals(client, world):
+    assert_error(await client.post(give_url("terms")), 401, "invalid_token")
+    for role in STAFF:
+        assert_error(await client.post(give_url("terms"), headers=headers(world, role)), 403, "forbidden")
+    r = await client.post(give_url("marketing"), headers=world.citizen.headers)
+    assert r.status_code == 422 and "code" in r.json(), r.text

@@ -1,6 +1,6 @@
 """The caller's own data (POPIA data-subject rights): access, consents, erasure."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from src.api.deps import CurrentUser, SessionDep
 from src.models.user import ConsentPurpose
@@ -21,6 +21,18 @@ async def my_consents(user: CurrentUser, session: SessionDep) -> list[ConsentRes
     return [
         consent_service.response(c) for c in await consent_service.list_consents(session, user.municipality_id, user.id)
     ]
+
+
+@router.post("/consents/{purpose}", response_model=ConsentResponse, status_code=201)
+async def give_consent(
+    purpose: ConsentPurpose, user: CurrentUser, session: SessionDep, response: Response
+) -> ConsentResponse:
+    """Give a consent again after withdrawing it (a resident): 201 with the new record, 200 with the
+    one already in force."""
+    consent, new = await consent_service.give(session, user, purpose)
+    if not new:
+        response.status_code = 200
+    return consent_service.response(consent)
 
 
 @router.post("/consents/{purpose}/withdraw", response_model=ConsentResponse)
