@@ -35,7 +35,7 @@ TABLES = (
 
 # The rate-limit fixtures (`limiter`, `configure`) and the mail and SMS servers (`outbox`) for the
 # test modules that ask for them.
-pytest_plugins = ["tests.api.security_helpers", "tests.api.notify_helpers"]
+pytest_plugins = ["tests.api.security_helpers", "tests.api.notify_helpers", "tests.photo_helpers"]
 
 
 def _server_url() -> str:

@@ -24,7 +24,6 @@ could not finish the change.
 """
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -53,20 +52,7 @@ def erased_email(user_id: uuid.UUID) -> str:
     return f"erased-{user_id}@invalid"
 
 
-@dataclass(frozen=True)
-class Erasure:
-    user_id: uuid.UUID
-    erased_at: datetime
-    reports_unlinked: int
-    consents_withdrawn: int
-    sessions_ended: int
-    follows_removed: int
-
-    def response(self) -> ErasureResponse:
-        return ErasureResponse(**self.__dict__)
-
-
-async def anonymise(session: AsyncSession, municipality_id: uuid.UUID, user_id: uuid.UUID) -> Erasure:
+async def anonymise(session: AsyncSession, municipality_id: uuid.UUID, user_id: uuid.UUID) -> ErasureResponse:
     """Anonymise the account `user_id` of `municipality_id` (an owner's transaction).
 
     404 when there is no such account in that municipality; 409 `already_erased` the second time.
@@ -105,7 +91,7 @@ async def anonymise(session: AsyncSession, municipality_id: uuid.UUID, user_id: 
     user.email_verified_at = None
     user.erased_at = now
     await session.flush()
-    return Erasure(
+    return ErasureResponse(
         user_id=user_id,
         erased_at=now,
         reports_unlinked=len(tickets),
@@ -143,12 +129,12 @@ async def _stop_messages(session: AsyncSession, municipality_id: uuid.UUID, user
     )
 
 
-async def erase_account(municipality_id: uuid.UUID, user_id: uuid.UUID) -> Erasure:
+async def erase_account(municipality_id: uuid.UUID, user_id: uuid.UUID) -> ErasureResponse:
     async with get_database().system_session() as owner:
         return await anonymise(owner, municipality_id, user_id)
 
 
-async def erase_self(session: AsyncSession, p: Principal, password: str) -> Erasure:
+async def erase_self(session: AsyncSession, p: Principal, password: str) -> ErasureResponse:
     """A resident erases their own account, confirming with their current password (failures
     count against the account like sign-in failures)."""
     access.require_role(p, access.SELF_ERASERS)
@@ -163,7 +149,7 @@ async def erase_self(session: AsyncSession, p: Principal, password: str) -> Eras
     return await erase_account(p.municipality_id, p.id)
 
 
-async def erase_user(p: Principal, user_id: uuid.UUID) -> Erasure:
+async def erase_user(p: Principal, user_id: uuid.UUID) -> ErasureResponse:
     """An administrator erases an account of their municipality (another municipality's is a 404)."""
     access.ensure_may_erase(p, user_id)
     return await erase_account(p.municipality_id, user_id)

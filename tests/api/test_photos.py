@@ -8,36 +8,14 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from src.core.config import get_settings
 from src.models.ticket import TicketPhoto
 from src.models.user import UserRole
 from tests.api.admin_helpers import API, assert_error
 from tests.api.ticket_helpers import report
+from tests.photo_helpers import GPS_IFD, photo
 
 TICKETS = f"{API}/tickets"
-GPS_IFD = 0x8825
-
-
-@pytest.fixture(autouse=True)
-def media(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
-    get_settings.cache_clear()
-    yield tmp_path / "media"
-    get_settings.cache_clear()
-
-
-def image_bytes(fmt: str = "JPEG", size=(640, 480), with_gps: bool = False) -> bytes:
-    img = Image.new("RGB", size, (200, 30, 30))
-    buf = io.BytesIO()
-    if with_gps:
-        exif = Image.Exif()
-        exif[0x010F] = "PhoneCam"
-        gps = exif.get_ifd(GPS_IFD)
-        gps.update({1: "S", 2: (25.0, 57.0, 0.0), 3: "E", 4: (28.0, 3.0, 0.0)})
-        img.save(buf, fmt, exif=exif)
-    else:
-        img.save(buf, fmt)
-    return buf.getvalue()
+pytestmark = pytest.mark.usefixtures("media")
 
 
 async def upload(client, actor, ticket_id, content: bytes, name: str = "photo.jpg", mime: str = "image/jpeg"):
@@ -57,7 +35,7 @@ def files(media: Path) -> list[Path]:
 
 async def test_a_photo_with_gps_comes_back_without_it(client, db, world, media):
     t = await report(client, world.citizen)
-    original = image_bytes(with_gps=True)
+    original = photo(gps=True)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)[1] == "S"  # the test's own premise
     r = await upload(client, world.citizen, t["id"], original)
     assert r.status_code == 201, r.text
@@ -81,7 +59,7 @@ async def test_a_photo_with_gps_comes_back_without_it(client, db, world, media):
 @pytest.mark.parametrize("fmt,mime", [("PNG", "image/png"), ("WEBP", "image/webp")])
 async def test_png_and_webp_are_accepted(client, world, fmt, mime):
     t = await report(client, world.citizen)
-    r = await upload(client, world.manager, t["id"], image_bytes(fmt, (100, 50)), f"p.{fmt.lower()}", mime)
+    r = await upload(client, world.manager, t["id"], photo(fmt=fmt, size=(100, 50)), f"p.{fmt.lower()}", mime)
     assert r.status_code == 201, r.text
     img = Image.open(io.BytesIO((await client.get(r.json()["url"], headers=world.manager.headers)).content))
     assert (img.format, img.size) == ("JPEG", (100, 50))
@@ -89,7 +67,7 @@ async def test_png_and_webp_are_accepted(client, world, fmt, mime):
 
 async def test_only_those_who_may_see_the_ticket_get_its_photos(client, factory, world, other):
     t = await report(client, world.citizen)
-    body = (await upload(client, world.citizen, t["id"], image_bytes())).json()
+    body = (await upload(client, world.citizen, t["id"], photo())).json()
     assert_error(await client.get(body["url"]), 401, "invalid_token")
     neighbour = await factory.user(world.municipality, UserRole.CITIZEN)
     for actor in (neighbour, other.admin, world.saps_liaison):
@@ -103,26 +81,24 @@ async def test_only_those_who_may_see_the_ticket_get_its_photos(client, factory,
 async def test_who_may_upload(client, db, factory, world, other):
     t = await report(client, world.citizen)
     assert_error(
-        await client.post(f"{TICKETS}/{t['id']}/photos", files={"file": ("a.jpg", image_bytes(), "image/jpeg")}),
+        await client.post(f"{TICKETS}/{t['id']}/photos", files={"file": ("a.jpg", photo(), "image/jpeg")}),
         401,
         "invalid_token",
     )
-    assert_error(
-        await upload(client, world.ward_councillor, t["id"], image_bytes()), 404, "not_found"
-    )  # no ward: unseen
+    assert_error(await upload(client, world.ward_councillor, t["id"], photo()), 404, "not_found")  # no ward: unseen
     neighbour = await factory.user(world.municipality, UserRole.CITIZEN)
-    assert_error(await upload(client, neighbour, t["id"], image_bytes()), 404, "not_found")
-    assert_error(await upload(client, other.manager, t["id"], image_bytes()), 404, "not_found")
+    assert_error(await upload(client, neighbour, t["id"], photo()), 404, "not_found")
+    assert_error(await upload(client, other.manager, t["id"], photo()), 404, "not_found")
     in_ward = await report(client, world.citizen, ward_id=str(world.ward.id))
-    assert_error(await upload(client, world.ward_councillor, in_ward["id"], image_bytes()), 403, "forbidden")
+    assert_error(await upload(client, world.ward_councillor, in_ward["id"], photo()), 403, "forbidden")
     assert await stored(db) == 0
 
 
 async def test_a_sixth_photo_is_refused(client, db, world, media):
     t = await report(client, world.citizen)
     for _ in range(5):
-        assert (await upload(client, world.citizen, t["id"], image_bytes())).status_code == 201
-    assert_error(await upload(client, world.manager, t["id"], image_bytes()), 409, "photo_limit")
+        assert (await upload(client, world.citizen, t["id"], photo())).status_code == 201
+    assert_error(await upload(client, world.manager, t["id"], photo()), 409, "photo_limit")
     assert await stored(db) == 5 and len(files(media)) == 10
 
 
@@ -133,7 +109,7 @@ async def test_bad_files_are_refused_and_nothing_is_kept(client, db, world, medi
     for content, name, mime in (
         (b"%PDF-1.4 not an image", "doc.pdf", "application/pdf"),
         (b"", "empty.jpg", "image/jpeg"),
-        (image_bytes()[:200], "cut.jpg", "image/jpeg"),
+        (photo()[:200], "cut.jpg", "image/jpeg"),
         (gif.getvalue(), "anim.gif", "image/gif"),
     ):
         assert_error(await upload(client, world.citizen, t["id"], content, name, mime), 422, "not_an_image")
@@ -145,5 +121,5 @@ async def test_bad_files_are_refused_and_nothing_is_kept(client, db, world, medi
 
 async def test_gbv_reports_take_no_photo_yet(client, db, world, media):
     t = await report(client, world.citizen, category="gbv", description="help")
-    assert_error(await upload(client, world.citizen, t["id"], image_bytes()), 409, "sensitive_photo")
+    assert_error(await upload(client, world.citizen, t["id"], photo()), 409, "sensitive_photo")
     assert await stored(db) == 0 and files(media) == []

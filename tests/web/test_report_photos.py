@@ -10,29 +10,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from src.core.config import get_settings
 from src.models.ticket import Ticket, TicketPhoto
 from src.models.user import UserRole
+from tests.photo_helpers import photo
 from tests.web.helpers import form_token, sign_in
 
-GPS_IFD = 0x8825
-
-
-@pytest.fixture(autouse=True)
-def media(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
-    get_settings.cache_clear()
-    yield tmp_path / "media"
-    get_settings.cache_clear()
-
-
-def jpeg(size=(800, 600), colour=(30, 120, 200), fmt: str = "JPEG", gps: bool = False) -> bytes:
-    buf = io.BytesIO()
-    exif = Image.Exif()
-    if gps:
-        exif.get_ifd(GPS_IFD).update({1: "S", 2: (25.0, 57.0, 0.0), 3: "E", 4: (28.0, 3.0, 0.0)})
-    Image.new("RGB", size, colour).save(buf, fmt, exif=exif)
-    return buf.getvalue()
+pytestmark = pytest.mark.usefixtures("media")
 
 
 def files_in(media: Path) -> list[Path]:
@@ -65,7 +48,7 @@ async def send(client, token: str, photos: list[tuple[str, bytes, str]], **value
 async def test_photos_are_kept_with_the_new_report_and_shown_on_its_timeline(client, db, factory, world, other, media):
     sign_in(client, world.citizen)
     token = await form_token(client, "/reports")
-    r = await send(client, token, [("a.jpg", jpeg(gps=True), "image/jpeg"), ("b.png", jpeg(fmt="PNG"), "image/png")])
+    r = await send(client, token, [("a.jpg", photo(gps=True), "image/jpeg"), ("b.png", photo(fmt="PNG"), "image/png")])
     assert r.status_code == 303, r.text
     [t] = (await client.get("/api/v1/tickets", headers=world.citizen.headers)).json()["tickets"]
     assert r.headers["location"] == f"/reports?created={t['tracking_number']}"
@@ -73,7 +56,7 @@ async def test_photos_are_kept_with_the_new_report_and_shown_on_its_timeline(cli
     async with db.system_session() as s:
         rows = (await s.execute(select(TicketPhoto))).scalars().all()
         assert {str(p.ticket_id) for p in rows} == {t["id"]}, files_in(media)
-    assert sorted((p.width, p.height, p.uploaded_by) for p in rows) == [(800, 600, world.citizen.id)] * 2
+    assert sorted((p.width, p.height, p.uploaded_by) for p in rows) == [(640, 480, world.citizen.id)] * 2
     assert len(files_in(media)) == 4  # each photo and its thumbnail
     page = await client.get(f"/tickets/{t['id']}")
     shown = re.findall(r'<a href="([^"]+)"><img src="([^"]+)" alt="Photo (\d) of 2 of this report"', page.text)
@@ -112,9 +95,12 @@ async def test_a_report_without_photos_shows_none(client, world, media):
     ("photos", "message"),
     [
         ([("notes.txt", b"not a picture at all", "text/plain")], "That file is not a photo we can read"),
-        ([("a.jpg", jpeg(), "image/jpeg"), ("b.gif", jpeg(fmt="GIF"), "image/gif")], "Send a JPEG, PNG or WebP photo."),
-        ([("huge.jpg", jpeg() + b"\0" * (10 * 1024 * 1024), "image/jpeg")], "A photo may be at most 10 MB."),
-        ([(f"{i}.jpg", jpeg(size=(40, 30)), "image/jpeg") for i in range(6)], "A report may have at most 5 photos."),
+        (
+            [("a.jpg", photo(), "image/jpeg"), ("b.gif", photo(fmt="GIF"), "image/gif")],
+            "Send a JPEG, PNG or WebP photo.",
+        ),
+        ([("huge.jpg", photo() + b"\0" * (10 * 1024 * 1024), "image/jpeg")], "A photo may be at most 10 MB."),
+        ([(f"{i}.jpg", photo(size=(40, 30)), "image/jpeg") for i in range(6)], "A report may have at most 5 photos."),
     ],
 )
 async def test_a_bad_photo_keeps_the_typed_values_and_nothing_else(client, db, world, media, photos, message):
@@ -148,7 +134,7 @@ async def test_photos_cannot_ride_on_a_gbv_report(client, db, world, media):
     gbv_form = await client.get("/reports/gbv")
     assert 'type="file"' not in gbv_form.text  # the private form offers no photos
     token = await form_token(client, "/reports")
-    r = await send(client, token, [("a.jpg", jpeg(), "image/jpeg")], category="gbv", address="")
+    r = await send(client, token, [("a.jpg", photo(), "image/jpeg")], category="gbv", address="")
     assert r.status_code == 409 and "Photos of GBV reports are not accepted yet" in r.text
     assert ">Burst pipe at the corner</textarea>" in r.text
     assert await counts(db) == (0, 0) and files_in(media) == []
@@ -156,13 +142,13 @@ async def test_photos_cannot_ride_on_a_gbv_report(client, db, world, media):
 
 async def test_only_residents_send_reports_and_the_form_needs_its_token(client, db, world, media):
     token = await form_token(client, "/login")
-    r = await send(client, token, [("a.jpg", jpeg(), "image/jpeg")])
+    r = await send(client, token, [("a.jpg", photo(), "image/jpeg")])
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     sign_in(client, world.manager)
     token = await form_token(client, "/tickets")
-    r = await send(client, token, [("a.jpg", jpeg(), "image/jpeg")])
+    r = await send(client, token, [("a.jpg", photo(), "image/jpeg")])
     assert r.status_code == 403
     sign_in(client, world.citizen)
-    r = await send(client, "forged", [("a.jpg", jpeg(), "image/jpeg")])
+    r = await send(client, "forged", [("a.jpg", photo(), "image/jpeg")])
     assert r.status_code == 403
     assert await counts(db) == (0, 0) and files_in(media) == []

@@ -101,7 +101,7 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, p: Admin, session: S
 @router.post("/users/{user_id}/erase", response_model=ErasureResponse)
 async def erase_user(user_id: uuid.UUID, p: Admin) -> ErasureResponse:
     """Anonymise an account of this municipality (a data subject's request made to the municipality)."""
-    return (await erasure.erase_user(p, user_id)).response()
+    return await erasure.erase_user(p, user_id)
 
 
 # ---- SLA policies -----------------------------------------------------------------------

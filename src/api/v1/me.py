@@ -44,4 +44,4 @@ async def withdraw_consent(purpose: ConsentPurpose, user: CurrentUser, session: 
 @router.post("/erase", response_model=ErasureResponse)
 async def erase_me(body: EraseMe, user: CurrentUser, session: SessionDep) -> ErasureResponse:
     """Anonymise one's own account (a resident), confirmed with the current password."""
-    return (await erasure.erase_self(session, user, body.password)).response()
+    return await erasure.erase_self(session, user, body.password)
