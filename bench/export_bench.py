@@ -1,4 +1,4 @@
-"""Export benchmark: rows per second and the server's memory while exporting (SPEC §4.5).
+"""Export benchmark: rows per second and the server's memory while exporting.
 
     .venv/bin/python bench/export_bench.py [--rows 500000] [--server-url postgresql://...]
 

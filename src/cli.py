@@ -1,4 +1,4 @@
-"""The operator's commands (SPEC §5): `python -m src.cli COMMAND`, installed as `khanyisa`.
+"""The operator's commands: `python -m src.cli COMMAND`, installed as `khanyisa`.
 
 DATABASE_URL selects the database (`postgresql://` or `postgresql+asyncpg://`). Without it, every
 command works on the embedded PostgreSQL under DATA_DIR (see src/core/bootstrap.py). Commands exit

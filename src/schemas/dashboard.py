@@ -1,4 +1,4 @@
-"""Dashboard figures (SPEC §4.4) and their query parameters."""
+"""Dashboard figures and their query parameters."""
 
 import datetime as dt
 import uuid

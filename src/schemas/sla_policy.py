@@ -1,6 +1,6 @@
 """SLA policies: the whole set of a municipality, replaced at once by PUT.
 
-A null category or severity means "any"; the most specific policy wins (SPEC §2).
+A null category or severity means "any"; the most specific policy wins.
 """
 
 import uuid

@@ -1,4 +1,4 @@
-"""The ticket list's query parameters (SPEC §4.3): filters, search, sort and paging.
+"""The ticket list's query parameters: filters, search, sort and paging.
 
 Used as `Annotated[TicketListParams, Query()]` by the list and by the exports, so both read the
 same parameters. Bad enum values, malformed UUIDs or datetimes and out-of-range paging are

@@ -1,4 +1,4 @@
-"""The operations dashboard (SPEC §4.4): every figure is computed here, in SQL.
+"""The operations dashboard: every figure is computed here, in SQL.
 
 Figures never include sensitive tickets nor SAPS teams, whoever asks; the scope (municipality,
 sensitivity, ward, with a councillor's ward enforced) comes from the access policy.
@@ -79,7 +79,7 @@ def _percent(total: int, breaches: int) -> float | None:
 
 
 def _figures(src: _Source, wanted: tuple[str, ...]) -> Any:
-    """One row with the `wanted` components of the figures, by the SPEC §4.4 definitions."""
+    """One row with the `wanted` components of the figures, by the dashboard's definitions."""
     c, is_open = T.c, T.c.status.in_(OPEN_VALUES)
     if not src.is_tally:
         both = and_(c.sla_response_deadline.is_not(None), c.sla_resolution_deadline.is_not(None))

@@ -1,4 +1,4 @@
-"""The SLA sweep (SPEC §2.1 Escalation): run every minute by each service process and by the CLI.
+"""The SLA sweep: run every minute by each service process and by the CLI.
 
 Several processes may sweep at the same moment. Each takes the ticket it works on with
 `FOR UPDATE SKIP LOCKED`, and a ticket remembers when each breach was logged, so every

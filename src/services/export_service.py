@@ -1,4 +1,4 @@
-"""CSV and Excel exports of the ticket list (SPEC §4.5), streamed so memory stays flat.
+"""CSV and Excel exports of the ticket list, streamed so memory stays flat.
 
 The rows are the list's own query (same access policy, filters, search and sort, no paging),
 read through a server-side cursor in a read-only transaction of the export's own: the request's
@@ -84,7 +84,7 @@ def filename(principal: Principal, extension: str, now: datetime | None = None) 
 
 
 def _sla(done_at: Any, deadline: Any) -> Any:
-    """met / breached / pending, by the dashboard's definitions (SPEC §4.4); blank without a deadline."""
+    """met / breached / pending, by the dashboard's definitions; blank without a deadline."""
     return case(
         (deadline.is_(None), None),
         (sla.breached(done_at, deadline, func.now()), literal(BREACHED)),

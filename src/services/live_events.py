@@ -181,7 +181,7 @@ hub = LiveEventHub()
 
 
 def sse_message(item: dict[str, Any]) -> dict[str, Any]:
-    """The wire form of one event: its name and only the public fields (SPEC §4.6)."""
+    """The wire form of one event: its name and only the public fields."""
     name = item["event"]
     if name in TICKET_EVENTS:
         return {"event": name, "data": json.dumps({k: item.get(k) for k in PUBLIC_FIELDS})}

@@ -1,4 +1,4 @@
-"""Which team a ticket goes to (SPEC §2.1 Routing)."""
+"""Which team a ticket goes to."""
 
 import uuid
 

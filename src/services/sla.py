@@ -1,5 +1,5 @@
 """SLA deadlines (from the most specific policy), when a deadline is breached, and a ticket's SLA
-status (SPEC §2, §2.1).
+status.
 
 A deadline is breached when the ticket was done (responded to, resolved) after it, or is not
 done and the moment in question is past it. That definition is written once in SQL,

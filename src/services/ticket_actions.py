@@ -1,4 +1,4 @@
-"""Changing a ticket: status (the lifecycle of SPEC §2.1) and assignment."""
+"""Changing a ticket: status (the ticket lifecycle) and assignment."""
 
 import uuid
 from datetime import UTC, datetime

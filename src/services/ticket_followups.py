@@ -1,5 +1,5 @@
 """After a report: marking it a duplicate of another (its people follow the original instead) and
-its reporter reopening it when the fix did not hold (SPEC §11)."""
+its reporter reopening it when the fix did not hold."""
 
 import uuid
 from datetime import timedelta

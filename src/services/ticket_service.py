@@ -1,4 +1,4 @@
-"""Reporting a ticket and reading one (SPEC §2, §4.3). Changes live in ticket_actions."""
+"""Reporting a ticket and reading one. Changes live in ticket_actions."""
 
 import uuid
 from datetime import datetime

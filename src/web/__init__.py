@@ -1,4 +1,4 @@
-"""Server-rendered pages over the same services and access policy as the API (SPEC §6)."""
+"""Server-rendered pages over the same services and access policy as the API."""
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles

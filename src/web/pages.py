@@ -204,7 +204,7 @@ async def require_csrf(request: Request, csrf_token: Annotated[str, Form()] = ""
 
 
 def landing_path(role: UserRole | str) -> str:
-    """Where each role starts (SPEC §6)."""
+    """Where each role starts."""
     role = UserRole(role)
     if role in access.DASHBOARD_ROLES:
         return "/dashboard"

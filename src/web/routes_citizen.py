@@ -1,5 +1,5 @@
 """Residents on the web: nearby reports while reporting, following one instead, reopening, and
-the GBV report form (SPEC §11). Same services and access policy as the API."""
+the GBV report form. Same services and access policy as the API."""
 
 from typing import Annotated
 

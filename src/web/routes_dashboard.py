@@ -1,4 +1,4 @@
-"""The operations dashboard page (SPEC §6) over DashboardService (SPEC §4.4)."""
+"""The operations dashboard page over DashboardService."""
 
 import uuid
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Residents: their own reports and the form to report a problem (SPEC §6)."""
+"""Residents: their own reports and the form to report a problem."""
 
 import re
 from typing import Annotated, Any

@@ -1,4 +1,4 @@
-"""The ticket list and a ticket's page, with its status and assignment forms (SPEC §6)."""
+"""The ticket list and a ticket's page, with its status and assignment forms."""
 
 import uuid
 from collections.abc import Awaitable, Callable

@@ -1,4 +1,4 @@
-"""Shared expectations of the administration tests (SPEC §4.2): who may call what."""
+"""Shared expectations of the administration tests: who may call what."""
 
 import uuid
 

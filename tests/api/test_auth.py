@@ -1,4 +1,4 @@
-"""Sign-in, the signed-in user, token validation and citizen registration (SPEC §4.1)."""
+"""Sign-in, the signed-in user, token validation and citizen registration."""
 
 import asyncio
 import uuid

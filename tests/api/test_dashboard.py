@@ -1,4 +1,4 @@
-"""The dashboard (SPEC §4.4) through HTTP: every figure checked against values computed here, in
+"""The dashboard through HTTP: every figure checked against values computed here, in
 plain Python, from the ticket rows themselves, for a manager, an admin, a manager filtering a
 ward, a councillor and created ranges. GBV tickets, SAPS teams and other municipalities are in the
 data and must change nothing.
@@ -122,7 +122,7 @@ def _percent(total: int, breaches: int) -> float | None:
 
 
 def _expected(rows: list[Ticket], teams: list, now: datetime) -> dict:
-    """Every figure, straight from the definitions of SPEC §4.4."""
+    """Every figure, straight from the dashboard's definitions."""
     rows = [r for r in rows if not r.is_sensitive]
     both = [r for r in rows if r.sla_response_deadline and r.sla_resolution_deadline]
     response_late = [

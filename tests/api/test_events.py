@@ -1,4 +1,4 @@
-"""GET /api/v1/dashboard/events: live ticket events over Server-Sent Events (SPEC §4.6)."""
+"""GET /api/v1/dashboard/events: live ticket events over Server-Sent Events."""
 
 import json
 

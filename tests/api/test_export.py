@@ -1,4 +1,4 @@
-"""GET /api/v1/export/tickets.csv and .xlsx (SPEC §4.5)."""
+"""GET /api/v1/export/tickets.csv and .xlsx."""
 
 import csv
 import io

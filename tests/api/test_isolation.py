@@ -1,4 +1,4 @@
-"""Row-level security is the second layer (SPEC §3): queries with no filter at all, run in a
+"""Row-level security is the second layer: queries with no filter at all, run in a
 tenant transaction, still see only that municipality, and sensitive tickets only for the roles
 allowed to see them. The test database connection is the superuser `postgres`, so these tests
 also show that a privileged DATABASE_URL does not bypass the policies.

@@ -1,4 +1,4 @@
-"""The status machine of SPEC §2.1: every allowed and refused transition, and the times it stamps."""
+"""The ticket status machine: every allowed and refused transition, and the times it stamps."""
 
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""GET /tickets (SPEC §4.3): every filter, every sort, paging, search escaping, scopes and refusals.
+"""GET /tickets: every filter, every sort, paging, search escaping, scopes and refusals.
 
 Expected results are computed here in plain Python from the rows the test inserted, never by the
 code under test.

@@ -1,4 +1,4 @@
-"""SPEC §3 for one ticket: who may read detail and history, change status, assign — every role."""
+"""The access rules for one ticket: who may read detail and history, change status, assign — every role."""
 
 import uuid
 

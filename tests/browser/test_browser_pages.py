@@ -1,4 +1,4 @@
-"""The pages in a real browser, through the labels, roles, test ids and texts SPEC §6 names."""
+"""The pages in a real browser, through the labels, roles, test ids and texts the pages promise."""
 
 import csv
 import io

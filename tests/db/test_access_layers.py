@@ -1,4 +1,4 @@
-"""The two layers of the visibility rule agree (SPEC §3): for every role and every kind of ticket,
+"""The two layers of the visibility rule agree: for every role and every kind of ticket,
 what the API answers equals what PostgreSQL lets that role's transaction read with no
 application filter at all.
 

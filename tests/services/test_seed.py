@@ -1,4 +1,4 @@
-"""seed-demo (SPEC §5): the data set is complete, realistic, consistent with the lifecycle, and the
+"""seed-demo: the data set is complete, realistic, consistent with the lifecycle, and the
 same for the same seed; its logins work; the tallies it rebuilds agree with its tickets."""
 
 from datetime import UTC, datetime, timedelta

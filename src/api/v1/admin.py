@@ -1,4 +1,4 @@
-"""Administration (SPEC §4.2): wards, teams, users, SLA policies. Admins change; managers read."""
+"""Administration: wards, teams, users, SLA policies. Admins change; managers read."""
 
 import uuid
 from typing import Annotated

@@ -1,4 +1,4 @@
-"""The operations dashboard (SPEC §4.4): managers, admins and ward councillors."""
+"""The operations dashboard: managers, admins and ward councillors."""
 
 from typing import Annotated
 

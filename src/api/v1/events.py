@@ -1,4 +1,4 @@
-"""Live ticket events for dashboards (SPEC §4.6), as Server-Sent Events."""
+"""Live ticket events for dashboards, as Server-Sent Events."""
 
 import uuid
 from typing import Annotated

@@ -1,4 +1,4 @@
-"""CSV and Excel exports of the ticket list (SPEC §4.5)."""
+"""CSV and Excel exports of the ticket list."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""`seed-demo` (SPEC §5): a realistic, deterministic demo data set, loaded in bulk.
+"""`seed-demo`: a realistic, deterministic demo data set, loaded in bulk.
 
 The first municipality is TSH with about half of the tickets. Every municipality gets wards
 with polygon boundaries (a grid around its centre; some wards far busier than others), a team

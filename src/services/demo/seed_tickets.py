@@ -1,4 +1,4 @@
-"""Demo tickets: a year of reports whose every timestamp follows the lifecycle (SPEC §2.1).
+"""Demo tickets: a year of reports whose every timestamp follows the lifecycle.
 
 Each ticket is drawn once: when it arrived (more recent days, working hours and weekdays are
 busier), what and where (skewed categories, dense wards), then how long the first response and
