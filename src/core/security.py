@@ -1,6 +1,7 @@
 """Passwords (Argon2id) and access tokens (HS256 JWT)."""
 
 import asyncio
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -78,19 +79,37 @@ def create_access_token(
     return jwt.encode(payload, secret_key(), algorithm=ALGORITHM), max(0, round((expires_at - now).total_seconds()))
 
 
+MAX_VERIFIED = 4096  # tokens remembered as verified, about 1 MB at most
+_verified: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
+
+
 def decode_access_token(token: str) -> TokenClaims | None:
-    """Validate signature, algorithm, expiry and every claim's shape; None when anything is off."""
+    """Validate signature, algorithm, expiry and every claim's shape; None when anything is off.
+
+    A token that passed is remembered (per signing key) with its expiry, so the rate limiter and
+    the endpoint do not each check the signature again: only its expiry is checked then.
+    """
+    key = secret_key()
+    known = _verified.get((key, token))
+    if known is not None:
+        claims, expires = known
+        return claims if time.time() < expires else None
     try:
         payload = jwt.decode(
             token,
-            secret_key(),
+            key,
             algorithms=[ALGORITHM],
             options={"require": ["sub", "mun", "role", "sid", "exp"]},
         )
         if payload.get("typ") != "access" or not isinstance(payload["role"], str):
             return None
-        return TokenClaims(
+        claims = TokenClaims(
             uuid.UUID(payload["sub"]), uuid.UUID(payload["mun"]), payload["role"], uuid.UUID(payload["sid"])
         )
+        expires = float(payload["exp"])
     except (jwt.PyJWTError, ValueError, TypeError, AttributeError):
         return None
+    if len(_verified) >= MAX_VERIFIED:
+        _verified.clear()
+    _verified[(key, token)] = (claims, expires)
+    return claims

@@ -53,6 +53,9 @@ def _candidates(now: datetime):
         )
         .where(
             t.status.in_(OPEN_VALUES),
+            # Always true (both deadlines are set when a ticket is reported); it lets the ordered
+            # walk use the sweep's index, whose predicate says so to keep list queries off it.
+            t.sla_resolution_deadline.is_not(None),
             or_(
                 and_(
                     t.status != TicketStatus.ESCALATED.value,

@@ -195,6 +195,22 @@ async def test_an_expired_token_is_401(client, world):
     assert r.status_code == 401 and r.json()["code"] == "invalid_token"
 
 
+async def test_a_token_accepted_before_is_refused_once_it_expires(client, world):
+    """A verified token is remembered, with its expiry: its next use is refused when that passes."""
+    token = mint({**claims_of(world.manager), "exp": int(datetime.now(UTC).timestamp()) + 2})
+    assert (await client.get(f"{API}/auth/me", headers=bearer(token))).status_code == 200
+    await asyncio.sleep(2.1)
+    r = await client.get(f"{API}/auth/me", headers=bearer(token))
+    assert r.status_code == 401 and r.json()["code"] == "invalid_token"
+
+
+async def test_a_token_signed_with_another_key_is_refused_even_when_its_twin_was_accepted(client, world):
+    claims = {**claims_of(world.manager), "exp": int(datetime.now(UTC).timestamp()) + 600}
+    assert (await client.get(f"{API}/auth/me", headers=bearer(mint(claims)))).status_code == 200
+    forged = mint(claims, key="another-key-of-at-least-thirty-two-bytes!")
+    assert (await client.get(f"{API}/auth/me", headers=bearer(forged))).status_code == 401
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -227,6 +227,30 @@ async def test_every_sort_key_in_both_directions_with_ties_by_id(client, factory
     assert [t["id"] for t in body["tickets"]] == _ids(expected)
 
 
+@pytest.mark.parametrize("order", ["asc", "desc"])
+@pytest.mark.parametrize(
+    ("field", "value"), [("status", "escalated"), ("status", "closed"), ("severity", "high"), ("severity", "low")]
+)
+async def test_a_filter_on_the_sort_key_keeps_the_order_total_and_pages(
+    client, factory, world, other, field, value, order
+):
+    """Filtered and sorted by the same status (severity), the rows are read by its rank: the same
+    rows, in id order, counted exactly, on the first page and on later ones."""
+    rows, _, _ = await _dataset(factory, world, other)
+    expected = _ids(
+        sorted((t for t in rows if getattr(t, field) == value), key=_sort_key(field), reverse=order == "desc")
+    )
+    query = {field: value, "sort_by": field, "sort_order": order}
+    body = await _all(client, world.manager, **query)
+    assert [t["id"] for t in body["tickets"]] == expected and body["total"] == len(expected) > 1
+    paged = []
+    for page in range(len(expected)):
+        r = await client.get(API, params={**query, "page": page, "page_size": 1}, headers=world.manager.headers)
+        assert r.json()["total"] == len(expected)
+        paged += [t["id"] for t in r.json()["tickets"]]
+    assert paged == expected
+
+
 async def test_an_unknown_sort_key_falls_back_to_created_at(client, factory, world, other):
     rows, _, _ = await _dataset(factory, world, other)
     body = await _all(client, world.manager, sort_by="tracking_number; DROP TABLE tickets", sort_order="asc")
