@@ -6,7 +6,7 @@ DROP POLICY IF EXISTS sensitive_firewall ON tickets;
 DROP POLICY IF EXISTS visibility ON tickets;
 CREATE POLICY visibility ON tickets AS RESTRICTIVE USING (
   app_ticket_visible(municipality_id, is_sensitive, ward_id, reporter_id, assigned_team_id, assigned_to,
-                     (SELECT app_user_ward_id()), (SELECT app_user_team_id())));
+                     (SELECT app_user_ward_id()), (SELECT app_user_team_id()), (SELECT app_role())));
 
 -- An event is readable (and writable) exactly when its ticket is.
 DROP POLICY IF EXISTS sensitive_firewall ON ticket_events;
