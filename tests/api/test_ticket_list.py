@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from src.models.enums import SEVERITY_RANK, STATUS_RANK, TicketSeverity, TicketStatus
 from src.models.user import UserRole
@@ -389,3 +389,33 @@ async def test_a_full_page_is_one_or_two_queries(client, factory, world, other, 
         await _all(client, world.manager)
     ticket_queries = [s for s in statements if "tickets" in s and "users" not in s]
     assert len(ticket_queries) == 1, ticket_queries
+
+
+@pytest.mark.parametrize(
+    ("actor", "query"),
+    [
+        ("manager", {}),
+        ("manager", {"status": "escalated", "category": "water"}),
+        ("ward_councillor", {"sort_by": "severity"}),
+    ],
+)
+async def test_the_list_statement_is_sent_without_parameters(client, factory, world, other, db, actor, query):
+    """The policy's values (from the session record) and the known sets are written into the SQL,
+    so PostgreSQL plans the statement once per text instead of at every execution."""
+    await _dataset(factory, world, other)
+    user = getattr(world, actor)
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, *args) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await _all(client, user, **query)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    [(sql, parameters)] = [(s, p) for s, p in seen if "FROM tickets" in s]
+    assert not parameters, parameters
+    assert str(user.user.municipality_id) in sql
+    if actor == "ward_councillor":
+        assert str(user.user.ward_id) in sql

@@ -31,6 +31,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
@@ -95,7 +96,7 @@ def list_filters(p: Principal, params: TicketListParams, *, ordered: bool = Fals
     t = Ticket
     conds: list[ColumnElement[bool]] = []
     ward = access.effective_ward(p, params.ward_id)
-    if ward is not None:
+    if ward is not None and params.ward_id is not None:  # else it is the councillor's own, pinned by the policy
         conds.append(t.ward_id == ward)
     if params.status is not None:
         pinned = ordered and params.sort_by is SortKey.STATUS
@@ -197,7 +198,7 @@ def _count_statement(conds: list[ColumnElement[bool]]) -> Any:
     found = tallies.tally_for(conds)
     if found is not None:
         table, moved = found
-        return select(func.coalesce(func.sum(table.c.n), 0)).where(*moved)
+        return select(func.coalesce(func.sum(table.c.n), literal_column("0"))).where(*moved)
     return select(func.count()).select_from(tallies.TICKETS).where(*conds)
 
 
@@ -259,8 +260,12 @@ async def list_tickets(
             raise too_deep(LIST_WINDOW, "tickets of a list")
         ordered = [*policy, *list_filters(principal, params, ordered=True)]
         tag = ("list", params.sort_by, params.sort_order, offset == 0, len(conds))
+        # The policy's values are written into the SQL (`ordered` repeats the very same conditions).
         stmt, values = shapes.statement(
-            tag, [*conds, *ordered], lambda c: _list_statement(c[: len(conds)], c[len(conds) :], params, offset == 0)
+            tag,
+            [*conds, *ordered],
+            lambda c: _list_statement(c[: len(conds)], c[len(conds) :], params, offset == 0),
+            written=len(policy),
         )
         result = await shapes.execute(session, stmt, {**values, "offset": offset, "limit": params.page_size})
         (total,), tickets = split(list(result.all()), 1)
