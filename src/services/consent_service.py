@@ -123,11 +123,11 @@ async def give(session: AsyncSession, p: Principal, purpose: ConsentPurpose) -> 
     return consent, True
 
 
-async def ensure_may_report(session: AsyncSession, p: Principal, category: TicketCategory) -> None:
-    """409 `consent_withdrawn` when a resident withdrew a consent this report needs and has not given
-    it again."""
+async def withdrawn_for(session: AsyncSession, p: Principal, category: TicketCategory) -> list[ConsentPurpose]:
+    """The consents a report of this category needs that the resident withdrew and has not given
+    again (none for staff, who report under their employment, not a consent)."""
     if p.role not in access.CONSENT_HOLDERS:
-        return
+        return []
     needed = [ConsentPurpose.TERMS]
     if category is TicketCategory.GBV:
         needed.append(ConsentPurpose.SPECIAL_INFORMATION)
@@ -137,14 +137,25 @@ async def ensure_may_report(session: AsyncSession, p: Principal, category: Ticke
         )
     )
     records = rows.all()
+    withdrawn = []
     for purpose in needed:
-        mine = [withdrawn for kind, withdrawn in records if kind == purpose]
-        if mine and all(withdrawn is not None for withdrawn in mine):
-            raise Conflict(
-                f"You withdrew your consent ({purpose.value}) that this report needs. Give it again first "
-                f"(POST /api/v1/me/consents/{purpose.value}).",
-                "consent_withdrawn",
-            )
+        mine = [at for kind, at in records if kind == purpose]
+        if mine and all(at is not None for at in mine):
+            withdrawn.append(purpose)
+    return withdrawn
+
+
+async def ensure_may_report(session: AsyncSession, p: Principal, category: TicketCategory) -> None:
+    """409 `consent_withdrawn` when a resident withdrew a consent this report needs and has not given
+    it again."""
+    withdrawn = await withdrawn_for(session, p, category)
+    if withdrawn:
+        purpose = withdrawn[0]
+        raise Conflict(
+            f"You withdrew your consent ({purpose.value}) that this report needs. Give it again first "
+            f"(POST /api/v1/me/consents/{purpose.value}).",
+            "consent_withdrawn",
+        )
 
 
 async def withdraw_all(session: AsyncSession, municipality_id: uuid.UUID, user_id: uuid.UUID, at: datetime) -> int:

@@ -13,9 +13,10 @@ from src.api.deps import SessionDep
 from src.core.errors import AppError
 from src.core.i18n import N_
 from src.models.enums import TicketCategory, TicketSeverity
+from src.models.user import ConsentPurpose
 from src.schemas.ticket import TicketCreate
 from src.schemas.ticket_query import TicketListParams
-from src.services import access, photo_service, ticket_service
+from src.services import access, consent_service, photo_service, ticket_service
 from src.services.principal import Principal
 from src.services.read_model import ticket_query
 from src.web.pages import PageReader, PageReadSession, PageRoute, PageUser, render, require_csrf
@@ -34,6 +35,16 @@ FIELD_MESSAGES = {
     "longitude": N_("The location is not valid."),
 }
 NOT_VALID = N_("This value is not valid.")
+CONSENT_AGAIN = N_(
+    "You withdrew a consent this report needs. Tick the box to give it again, then send the report: "
+    "the consent is recorded with the time you gave it."
+)
+CONSENT_LABELS = {
+    ConsentPurpose.TERMS: N_("I agree again that Khanyisa processes my information to handle my reports."),
+    ConsentPurpose.SPECIAL_INFORMATION: N_(
+        "I agree again to the processing of the sensitive information this report contains."
+    ),
+}
 PHOTO_AGAIN = "Nothing was sent: choose your photos again (up to 5 JPEG, PNG or WebP photos, 10 MB each)."
 
 
@@ -46,6 +57,7 @@ async def _context(session: AsyncSession, principal: Principal, page: int) -> di
         "severities": list(TicketSeverity),
         "form": {"category": "", "description": "", "address": "", "severity": TicketSeverity.MEDIUM.value},
         "errors": {},
+        "consents_needed": [],
         "ward_map": await ward_map(session, principal),
     }
 
@@ -76,9 +88,13 @@ async def report_problem(
     severity: Annotated[str, Form()] = TicketSeverity.MEDIUM.value,
     latitude: Annotated[str, Form()] = "",
     longitude: Annotated[str, Form()] = "",
+    consent_again: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """The report and its optional photos: every photo is checked before the ticket is created, so a
-    bad one re-renders the form with what was typed and keeps nothing."""
+    bad one re-renders the form with what was typed and keeps nothing.
+
+    A resident who withdrew a consent the report needs gets the form back (409) with a box to tick
+    per consent; ticked and sent again, the consent is given again and the report made."""
     access.require_role(principal, (access.CITIZEN,))
     form = {"category": category, "description": description, "address": address, "severity": severity}
     data: dict[str, Any] = {"category": category, "description": description, "severity": severity or "medium"}
@@ -99,6 +115,16 @@ async def report_problem(
     except AppError as exc:
         errors["photos"] = f"{exc.detail} {PHOTO_AGAIN}"
     status = 422
+    missing: list[ConsentPurpose] = []
+    if not errors:
+        ticked = set(consent_again or ())
+        for purpose in await consent_service.withdrawn_for(session, principal, body.category):
+            if purpose.value in ticked:
+                await consent_service.give(session, principal, purpose)
+            else:
+                missing.append(purpose)
+        if missing:
+            errors["consent"], status = CONSENT_AGAIN, 409
     if not errors:
         # In a savepoint: photos the service refuses for this ticket (a GBV report's) take the
         # report back with them, and the form comes back as it was typed.
@@ -112,6 +138,10 @@ async def report_problem(
         else:
             await savepoint.commit()
             return RedirectResponse(f"/reports?created={ticket.tracking_number}", status_code=303)
+    needed = [(p.value, CONSENT_LABELS[p]) for p in missing]
+    if category == TicketCategory.GBV.value:  # back to the private form, with its quick exit
+        context = {"form": form, "errors": errors, "consents_needed": needed}
+        return render(request, "report_gbv.html", context, status_code=status, principal=principal)
     context = await _context(session, principal, 0)
-    context.update(form=form, errors=errors)
+    context.update(form=form, errors=errors, consents_needed=needed)
     return render(request, "reports.html", context, status_code=status, principal=principal)

@@ -109,6 +109,8 @@ async def _nearby_shown(page) -> None:
 async def _form_refused(page) -> None:
     await page.get_by_role("button", name="Send report").click()
     await expect(page.locator("#report-errors")).to_be_visible()
+    # The refusal is a new document: its stylesheet may still be loading when the alert shows.
+    await page.wait_for_load_state("load")
 
 
 def _figures_in_band(band: str) -> Prepare:
