@@ -89,6 +89,7 @@ async def report_problem(
     latitude: Annotated[str, Form()] = "",
     longitude: Annotated[str, Form()] = "",
     consent_again: Annotated[list[str] | None, Form()] = None,
+    source: Annotated[str, Form()] = "",
 ) -> Response:
     """The report and its optional photos: every photo is checked before the ticket is created, so a
     bad one re-renders the form with what was typed and keeps nothing.
@@ -139,7 +140,7 @@ async def report_problem(
             await savepoint.commit()
             return RedirectResponse(f"/reports?created={ticket.tracking_number}", status_code=303)
     needed = [(p.value, CONSENT_LABELS[p]) for p in missing]
-    if category == TicketCategory.GBV.value:  # back to the private form, with its quick exit
+    if source == "private" and category == TicketCategory.GBV.value:  # back to the private form, with its quick exit
         context = {"form": form, "errors": errors, "consents_needed": needed}
         return render(request, "report_gbv.html", context, status_code=status, principal=principal)
     context = await _context(session, principal, 0)

@@ -63,7 +63,7 @@ async def test_a_gbv_report_asks_for_each_withdrawn_consent_it_needs(client, db,
     await _withdraw(client, world, "special_information")
     sign_in(client, world.citizen)
     token = await form_token(client, "/reports/gbv")
-    gbv = {"category": "gbv", "description": "My neighbour is in danger", "csrf_token": token}
+    gbv = {"category": "gbv", "source": "private", "description": "My neighbour is in danger", "csrf_token": token}
     r = await client.post("/reports", data=gbv)
     assert r.status_code == 409
     # The private form comes back (its quick exit, its hidden category), never the general one.
@@ -96,7 +96,10 @@ async def test_a_gbv_report_with_a_bad_description_comes_back_on_the_private_for
     await give_consents(db, world.citizen)
     sign_in(client, world.citizen)
     token = await form_token(client, "/reports/gbv")
-    r = await client.post("/reports", data={"category": "gbv", "description": "   ", "csrf_token": token})
+    assert '<input type="hidden" name="source" value="private">' in (await client.get("/reports/gbv")).text
+    r = await client.post(
+        "/reports", data={"category": "gbv", "source": "private", "description": "   ", "csrf_token": token}
+    )
     assert r.status_code == 422
     assert 'id="g-description-error"' in r.text and '<input type="hidden" name="category" value="gbv">' in r.text
     assert await _reports(client, world) == []
