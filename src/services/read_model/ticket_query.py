@@ -252,7 +252,7 @@ async def list_tickets(
             raise Invalid(f"Search for at least {SEARCH_MIN_LENGTH} characters.", "search_too_short")
         if offset >= SEARCH_WINDOW:
             raise too_deep(SEARCH_WINDOW, "matches of a search")
-        tickets, total = await ticket_search.search_page(session, conds, params, offset)
+        tickets, total = await ticket_search.search_page(session, conds, params, offset, written=len(policy))
         exact = total <= SEARCH_WINDOW
         total = min(total, SEARCH_WINDOW)
     else:

@@ -120,9 +120,10 @@ def _gather_statement(conds: list[ColumnElement[bool]], params: TicketListParams
 
 
 async def search_page(
-    session: AsyncSession, conds: list[ColumnElement[bool]], params: TicketListParams, offset: int
+    session: AsyncSession, conds: list[ColumnElement[bool]], params: TicketListParams, offset: int, written: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
-    """The page (never past match SEARCH_WINDOW) and the matches counted up to CAP."""
+    """The page (never past match SEARCH_WINDOW) and the matches counted up to CAP. The first
+    `written` conditions are the access policy's, written into the SQL (shapes.statement)."""
     term = params.search or ""
     tracking = could_be_tracking_number(term)
     limit = min(params.page_size, SEARCH_WINDOW - offset)
@@ -134,11 +135,14 @@ async def search_page(
             ("search walk", window, counting, *order),
             conds,
             lambda c: _walk_statement(c, params, window, counting, tracking),
+            written,
         )
         return split(list((await shapes.execute(session, stmt, {**bound, **values})).all()), 2)
 
     async def gather(max_rows: int | None) -> tuple[tuple[Any, ...], list[dict[str, Any]]]:
-        stmt, bound = shapes.statement(("search gather", *order), conds, lambda c: _gather_statement(c, params))
+        stmt, bound = shapes.statement(
+            ("search gather", *order), conds, lambda c: _gather_statement(c, params), written
+        )
         return split(list((await shapes.execute(session, stmt, {**bound, **values, "max_rows": max_rows})).all()), 2)
 
     (found, covered), rows = await walk(PROBE_ROWS, True)
