@@ -34,13 +34,12 @@ from src.schemas.dashboard import CategoryVolume, DashboardMetrics, SlaComplianc
 from src.services import access, sla
 from src.services.principal import Principal
 from src.services.read_model import shapes, tallies
-from src.services.read_model.ticket_query import aware
+from src.services.read_model.ticket_query import aware, known
 
 # Written into the SQL, not bound: a generic plan can then match the partial indexes on the open set.
 OPEN_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(OPEN_SET)]
 RESOLVED_VALUES: list[ColumnElement[str]] = [literal_column(f"'{s.value}'") for s in sorted(RESOLVED_SET)]
 T = tallies.TICKETS
-REOPENED = EventKind.REOPENED.value
 NOW = func.current_timestamp()
 _HOUR_START = func.date_trunc(literal_column("'hour'"), NOW, literal_column("'UTC'"))
 _HOUR_END = _HOUR_START + literal_column("interval '1 hour'")
@@ -243,7 +242,7 @@ class DashboardService:
         )
         # The period bounds the reopening, not the report; the tickets' scope is the access policy's.
         e = TicketEvent
-        events = [e.municipality_id == self.principal.municipality_id, e.kind == literal_column(f"'{REOPENED}'")]
+        events = [e.municipality_id == self.principal.municipality_id, e.kind == known(EventKind.REOPENED)]
         if created_from is not None:
             events.append(e.created_at >= aware(created_from, self.principal.timezone))
         if created_to is not None:

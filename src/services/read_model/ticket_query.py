@@ -82,6 +82,13 @@ def ranked(column: Any, rank: int) -> ColumnElement[bool]:
     return column == literal(rank, Integer, literal_execute=True)
 
 
+def pins_sort_key(params: TicketListParams) -> bool:
+    """Whether a filter fixes the sort key (a status sorted by status, a severity by severity)."""
+    return (params.status is not None and params.sort_by is SortKey.STATUS) or (
+        params.severity is not None and params.sort_by is SortKey.SEVERITY
+    )
+
+
 def list_filters(p: Principal, params: TicketListParams, *, ordered: bool = False) -> list[ColumnElement[bool]]:
     """The list's filters (not the search) on `tickets`, to add to the access policy's conditions.
 
@@ -99,14 +106,14 @@ def list_filters(p: Principal, params: TicketListParams, *, ordered: bool = Fals
     if ward is not None and params.ward_id is not None:  # else it is the councillor's own, pinned by the policy
         conds.append(t.ward_id == ward)
     if params.status is not None:
-        pinned = ordered and params.sort_by is SortKey.STATUS
-        conds.append(ranked(t.status_rank, STATUS_RANK[params.status]) if pinned else t.status == known(params.status))
+        by_rank = ordered and params.sort_by is SortKey.STATUS
+        conds.append(ranked(t.status_rank, STATUS_RANK[params.status]) if by_rank else t.status == known(params.status))
     if params.category is not None:
         conds.append(t.category == known(params.category))
     if params.severity is not None:
-        pinned = ordered and params.sort_by is SortKey.SEVERITY
+        by_rank = ordered and params.sort_by is SortKey.SEVERITY
         conds.append(
-            ranked(t.severity_rank, SEVERITY_RANK[params.severity]) if pinned else t.severity == known(params.severity)
+            ranked(t.severity_rank, SEVERITY_RANK[params.severity]) if by_rank else t.severity == known(params.severity)
         )
     if params.team_id is not None:
         conds.append(t.assigned_team_id == params.team_id)
@@ -258,13 +265,14 @@ async def list_tickets(
     else:
         if offset >= LIST_WINDOW:
             raise too_deep(LIST_WINDOW, "tickets of a list")
-        ordered = [*policy, *list_filters(principal, params, ordered=True)]
-        tag = ("list", params.sort_by, params.sort_order, offset == 0, len(conds))
+        # Only a filter on the sort key reads its rows through other conditions than it counts them.
         # The policy's values are written into the SQL (`ordered` repeats the very same conditions).
+        ordered = [*policy, *list_filters(principal, params, ordered=True)] if pins_sort_key(params) else []
+        n = len(conds)
         stmt, values = shapes.statement(
-            tag,
+            ("list", params.sort_by, params.sort_order, offset == 0, n),
             [*conds, *ordered],
-            lambda c: _list_statement(c[: len(conds)], c[len(conds) :], params, offset == 0),
+            lambda c: _list_statement(c[:n], c[n:] or c[:n], params, offset == 0),
             written=len(policy),
         )
         result = await shapes.execute(session, stmt, {**values, "offset": offset, "limit": params.page_size})
